@@ -1,0 +1,3 @@
+"""Shared test configuration: every test runs against real servers on loopback."""
+
+from __future__ import annotations
