@@ -1,0 +1,523 @@
+"""``Instance``: one rented workspace instance (the surface of ``rerobots.Instance`` 0.11.0, plus).
+
+Beyond the official client: waiting for READY / TERMINATED through the shared poller and clock
+(so replay never sleeps), ``terminate(wait=True)``, an ``.ssh`` helper returning stdout, stderr and
+exit status, a ``.camera`` helper returning decoded frames, ``vpn_config()``, and SSH that never
+writes the private key to disk and pins the host keys the API reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..common.clock import Clock, default_clock
+from ..common.polling import Backoff, PollTimeout, poll
+from ..common.transports import SSHSession
+from .api import APIClient
+from .camera import Camera
+from .errors import (
+    BusyWorkspaceInstance,
+    Error,
+    HostKeyMismatch,
+    InstanceInitFailed,
+    InstanceNotReady,
+    SSHError,
+    WaitTimeout,
+)
+from .ssh import ParamikoSSHSession, SSHFactory, paramiko_ssh_factory
+from .ssh_helper import InstanceSSH
+
+INIT = "INIT"
+INIT_FAIL = "INIT_FAIL"
+READY = "READY"
+TERMINATING = "TERMINATING"
+TERMINATED = "TERMINATED"
+STATUSES = (INIT, INIT_FAIL, READY, TERMINATING, TERMINATED)
+
+StatusCallback = Callable[[str, float], None]
+
+
+def _normalize_types(workspace_types: str | Sequence[str] | None) -> list[str] | None:
+    if workspace_types is None:
+        return None
+    if isinstance(workspace_types, str):
+        return [workspace_types]
+    types = [str(t) for t in workspace_types]
+    if not types:
+        raise ValueError("workspace_types is empty: give at least one type, e.g. ['null']")
+    return types
+
+
+class Instance:
+    """Client for one workspace instance: create or attach, wait, ssh, cameras, add-ons."""
+
+    def __init__(
+        self,
+        workspace_types: str | Sequence[str] | None = None,
+        wdeployment_id: str | None = None,
+        instance_id: str | None = None,
+        api_token: str | None = None,
+        headers: dict[str, str] | None = None,
+        apic: APIClient | None = None,
+        *,
+        clock: Clock | None = None,
+        ssh_factory: SSHFactory | None = None,
+        duration: int | None = None,
+        vpn: bool = False,
+    ) -> None:
+        types = _normalize_types(workspace_types)
+        if types is None and wdeployment_id is None and instance_id is None:
+            raise ValueError(
+                "Instance() needs workspace_types, wdeployment_id or instance_id (e.g. "
+                "Instance(['null'], apic=apic) to rent any deployment of type 'null')"
+            )
+        self.apic = apic if apic is not None else APIClient(api_token=api_token, headers=headers)
+        self._clock = clock
+        self._ssh_factory: SSHFactory = ssh_factory or paramiko_ssh_factory
+        self._type: str | None = None
+        self._details: dict[str, Any] | None = None
+        self._conn: dict[str, Any] | None = None
+        self._username = "root"
+        self._session: SSHSession | None = None
+        self.__sshkey: str | None = None
+        #: (wall-clock time, status) each time a new status was seen.
+        self.status_history: list[tuple[float, str]] = []
+        self._status: str | None = None
+
+        if wdeployment_id is not None and types is not None:
+            info = self.apic.get_wdeployment_info(wdeployment_id)
+            if info.get("type") not in types:
+                raise ValueError(
+                    f"workspace deployment {wdeployment_id} has type {info.get('type')!r}, "
+                    f"not one of {types}; drop workspace_types or pick a deployment of that type"
+                )
+        self._wdeployment_id = wdeployment_id
+
+        if instance_id is None:
+            if self._wdeployment_id is None:
+                assert types is not None
+                candidates = self.apic.get_wdeployments(types=types)
+                if not candidates:
+                    raise ValueError(
+                        f"no workspace deployments of any type in {types} "
+                        "(list them with APIClient.get_wdeployments())"
+                    )
+                self._wdeployment_id = str(candidates[0]["id"])
+            payload = self.apic.request_instance(
+                self._wdeployment_id, reserve=False, duration=duration, vpn=vpn
+            )
+            if "id" not in payload:
+                raise Error(f"POST /new/{self._wdeployment_id} gave no instance id: {payload}")
+            if payload.get("success") is False:
+                raise Error(
+                    f"workspace deployment {self._wdeployment_id} did not start an instance "
+                    f"(reply success=false, id {payload['id']}); it may be a reservation"
+                )
+            self._id = str(payload["id"])
+            self._set_status(INIT)  # an instance always begins at INIT
+            self.__sshkey = payload.get("sshkey")
+        else:
+            self._id = instance_id
+            payload = self.apic.get_instance_info(instance_id)
+            deployment = payload.get("deployment")
+            if self._wdeployment_id is not None and deployment != self._wdeployment_id:
+                raise ValueError(
+                    f"instance {instance_id} belongs to workspace deployment {deployment}, "
+                    f"not {self._wdeployment_id}; drop wdeployment_id or fix it"
+                )
+            if types is not None and payload.get("type") not in types:
+                raise ValueError(
+                    f"instance {instance_id} has workspace type {payload.get('type')!r}, not one "
+                    f"of {types}"
+                )
+            self._absorb(payload)
+
+    # -- identity and state ----------------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        """The instance ID."""
+        return self._id
+
+    @property
+    def wdeployment_id(self) -> str | None:
+        """The workspace deployment of this instance."""
+        return self._wdeployment_id
+
+    @property
+    def status(self) -> str | None:
+        """The last status seen (no request; ``get_status()`` asks the server)."""
+        return self._status
+
+    @property
+    def has_private_key(self) -> bool:
+        """Whether this object holds a generated private key for SSH."""
+        return self.__sshkey is not None
+
+    @property
+    def clock(self) -> Clock:
+        """The clock waits use: the one given, else the APIClient's, else the default."""
+        return self._clock or self.apic.clock or default_clock()
+
+    @property
+    def ssh(self) -> InstanceSSH:
+        """The ssh helper: ``exec``/``run_ok``/``put``/``get`` (connects on first use)."""
+        return InstanceSSH(self)
+
+    @property
+    def camera(self) -> Camera:
+        """The camera helper: ``activate()`` and ``snapshot()`` → :class:`Frame`."""
+        return Camera(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"Instance(id={self._id!r}, wdeployment_id={self._wdeployment_id!r}, "
+            f"status={self._status!r})"
+        )
+
+    def _set_status(self, status: str) -> None:
+        if status != self._status:
+            self.status_history.append((self.clock.time(), status))
+        self._status = status
+
+    def _absorb(self, payload: dict[str, Any]) -> None:
+        """Take status, details and connection data from GET /instance/{id}."""
+        if self._wdeployment_id is None and payload.get("deployment") is not None:
+            self._wdeployment_id = str(payload["deployment"])
+        if self._details is None:
+            self._details = {
+                "type": payload.get("type"),
+                "region": payload.get("region"),
+                "starttime": payload.get("starttime"),
+            }
+        if payload.get("rootuser"):
+            self._username = str(payload["rootuser"])
+        if "status" not in payload:
+            raise Error(f"GET /instance/{self._id} reply has no 'status': {sorted(payload)}")
+        self._set_status(str(payload["status"]))
+        fwd = payload.get("fwd")
+        if isinstance(fwd, dict):
+            conn: dict[str, Any] = {"type": "sshtun"}
+            if "ipv4" in fwd:
+                conn["ipv4"] = fwd["ipv4"]
+            if "port" in fwd:
+                conn["port"] = fwd["port"]
+            if "hostkeys" in payload:
+                conn["hostkeys"] = list(payload["hostkeys"])
+            self._conn = conn
+
+    def get_status(self) -> str:
+        """Ask the server for the status: INIT, INIT_FAIL, READY, TERMINATING or TERMINATED."""
+        self._absorb(self.apic.get_instance_info(self._id))
+        assert self._status is not None
+        return self._status
+
+    def _details_now(self) -> dict[str, Any]:
+        res = dict(self._details or {})
+        res["status"] = self._status
+        if self._conn is not None:
+            res["conn"] = dict(self._conn)
+        return res
+
+    def get_details(self) -> dict[str, Any]:
+        """Status plus ``type``, ``region``, ``starttime`` and ``conn`` (ssh address, host keys)."""
+        self.get_status()
+        return self._details_now()
+
+    # -- waiting ---------------------------------------------------------------------------------
+    def _wait(
+        self,
+        done: Callable[[str], bool],
+        *,
+        timeout: float,
+        what: str,
+        on_change: StatusCallback | None,
+        backoff: Backoff | None,
+    ) -> str:
+        try:
+            result = poll(
+                self.get_status,
+                done,
+                timeout=timeout,
+                what=f"instance {self._id} to be {what}",
+                describe=str,
+                clock=self.clock,
+                backoff=backoff,
+                on_change=on_change,
+            )
+        except PollTimeout as exc:
+            raise WaitTimeout(
+                str(exc), last=exc.last, polls=exc.polls, elapsed=exc.elapsed
+            ) from exc
+        return result.value
+
+    def wait_until_ready(
+        self,
+        timeout: float = 300,
+        *,
+        on_change: StatusCallback | None = None,
+        backoff: Backoff | None = None,
+    ) -> dict[str, Any]:
+        """Poll until READY and return the details; INIT_FAIL or termination raise at once.
+
+        ``on_change(status, elapsed)`` is called for each new status (for timelines).
+        """
+        status = self._wait(
+            lambda s: s != INIT,
+            timeout=timeout, what=READY, on_change=on_change, backoff=backoff,
+        )
+        if status == INIT_FAIL:
+            raise InstanceInitFailed(
+                f"instance {self._id} on workspace deployment {self._wdeployment_id} failed to "
+                "initialise (INIT_FAIL); it will never become READY: request a new instance"
+            )
+        if status != READY:
+            raise InstanceNotReady(
+                f"instance {self._id} went to {status} while waiting for READY"
+            )
+        return self._details_now()
+
+    def wait_until_terminated(
+        self,
+        timeout: float = 120,
+        *,
+        on_change: StatusCallback | None = None,
+        backoff: Backoff | None = None,
+    ) -> str:
+        """Poll until TERMINATED (or INIT_FAIL, also final) and return that status."""
+        return self._wait(
+            lambda s: s in (TERMINATED, INIT_FAIL),
+            timeout=timeout, what=TERMINATED, on_change=on_change, backoff=backoff,
+        )
+
+    def wait_addon_active(self, addon: str, timeout: float = 60) -> str:
+        """Poll the status of add-on ``addon`` (cam, mistyproxy, drive) until ``active``."""
+        statuses = {
+            "cam": self.status_addon_cam,
+            "mistyproxy": self.status_addon_mistyproxy,
+            "drive": self.status_addon_drive,
+        }
+        if addon not in statuses:
+            raise ValueError(f"unknown add-on {addon!r}; expected one of {sorted(statuses)}")
+        fetch = statuses[addon]
+        try:
+            poll(
+                lambda: str(fetch().get("status")),
+                lambda s: s == "active",
+                timeout=timeout,
+                what=f"the {addon} add-on of instance {self._id} to be active",
+                describe=str,
+                clock=self.clock,
+            )
+        except PollTimeout as exc:
+            raise WaitTimeout(
+                str(exc), last=exc.last, polls=exc.polls, elapsed=exc.elapsed
+            ) from exc
+        return "active"
+
+    # -- termination -----------------------------------------------------------------------------
+    def terminate(
+        self,
+        wait: bool = False,
+        timeout: float = 120,
+        *,
+        on_change: StatusCallback | None = None,
+    ) -> str | None:
+        """Close SSH and terminate; with ``wait``, retry while busy and wait for TERMINATED."""
+        self.stop_sshclient()
+        if not wait:
+            self.apic.terminate_instance(self._id)
+            return None
+        start = self.clock.monotonic()
+
+        def attempt() -> bool:
+            try:
+                self.apic.terminate_instance(self._id)
+            except BusyWorkspaceInstance:
+                return False
+            return True
+
+        try:
+            poll(
+                attempt, bool, timeout=timeout,
+                what=f"instance {self._id} to accept termination (it answered busy)",
+                describe=str, clock=self.clock,
+            )
+        except PollTimeout as exc:
+            raise WaitTimeout(
+                str(exc), last=exc.last, polls=exc.polls, elapsed=exc.elapsed
+            ) from exc
+        left = max(0.0, timeout - (self.clock.monotonic() - start))
+        return self.wait_until_terminated(timeout=left, on_change=on_change)
+
+    def __enter__(self) -> Instance:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._status not in (TERMINATED, TERMINATING, INIT_FAIL):
+            self.terminate()
+        else:
+            self.stop_sshclient()
+
+    # -- ssh -------------------------------------------------------------------------------------
+    def start_sshclient(self, private_key: str | None = None) -> SSHSession:
+        """Open the SSH session (the instance must be READY); return it.
+
+        ``private_key`` is needed only when this object did not create the instance itself.
+        """
+        status = self.get_status()
+        if status == INIT_FAIL:
+            raise InstanceInitFailed(f"instance {self._id} is INIT_FAIL: no ssh possible")
+        if status != READY:
+            raise InstanceNotReady(
+                f"instance {self._id} is {status}, not READY: ssh needs a READY instance "
+                "(call wait_until_ready() first)"
+            )
+        conn = self._conn or {}
+        missing = [k for k in ("ipv4", "port", "hostkeys") if not conn.get(k)]
+        if missing:
+            raise SSHError(
+                f"instance {self._id} is READY but its details lack {', '.join(missing)} "
+                "(fwd.ipv4, fwd.port, hostkeys); cannot open ssh"
+            )
+        self.stop_sshclient()
+        key = private_key if private_key is not None else self.__sshkey
+        try:
+            session = self._ssh_factory(
+                str(conn["ipv4"]), int(conn["port"]), list(conn["hostkeys"]), key,
+                username=self._username,
+            )
+        except HostKeyMismatch as exc:
+            raise HostKeyMismatch(
+                f"instance {self._id}: {exc}", expected=exc.expected, got=exc.got
+            ) from exc
+        except SSHError as exc:
+            raise type(exc)(f"instance {self._id}: {exc}") from exc
+        if private_key is not None:
+            self.__sshkey = private_key
+        self._session = session
+        return session
+
+    def _ssh_session_or_start(self) -> SSHSession:
+        if self._session is None:
+            self.start_sshclient()
+        assert self._session is not None
+        return self._session
+
+    def stop_sshclient(self) -> None:
+        """Close the SSH session, if any."""
+        session, self._session = self._session, None
+        if session is not None:
+            session.close()
+
+    def exec_ssh(
+        self, command: str, timeout: float | None = None, get_files: bool = False
+    ) -> Any:
+        """Run ``command`` over SSH and return its stdout as bytes (like 0.11.0).
+
+        ``get_files=True`` returns paramiko's (stdin, stdout, stderr); use ``.ssh.exec()`` for
+        stdout, stderr and exit status together.
+        """
+        session = self._ssh_session_or_start()
+        if get_files:
+            return self._paramiko_session("exec_ssh(get_files=True)").client.exec_command(
+                command, timeout=timeout
+            )
+        return session.exec(command, timeout).stdout
+
+    def put_file(self, localpath: str, remotepath: str) -> None:
+        """Copy a local file onto the instance (SFTP)."""
+        self._ssh_session_or_start().put(str(localpath), remotepath)
+
+    def get_file(self, remotepath: str, localpath: str) -> None:
+        """Copy a file from the instance (remote path first, as in 0.11.0)."""
+        self._ssh_session_or_start().get(remotepath, str(localpath))
+
+    def _paramiko_session(self, what: str) -> ParamikoSSHSession:
+        session = self._ssh_session_or_start()
+        if not isinstance(session, ParamikoSSHSession):
+            raise SSHError(
+                f"{what} needs a real paramiko session, but this instance's ssh_factory made a "
+                f"{type(session).__name__} (e.g. a replayed recording); use .ssh.exec/put/get"
+            )
+        return session
+
+    def sftp_client(self) -> Any:
+        """The paramiko ``SFTPClient`` (only with the real paramiko session)."""
+        return self._paramiko_session("sftp_client()").sftp
+
+    # -- deployment, vpn -------------------------------------------------------------------------
+    def get_wdeployment_info(self) -> dict[str, Any]:
+        """Details of this instance's workspace deployment."""
+        if self._wdeployment_id is None:
+            self.get_status()
+        assert self._wdeployment_id is not None
+        return self.apic.get_wdeployment_info(self._wdeployment_id)
+
+    def get_vpn_newclient(self) -> dict[str, Any]:
+        """Create an OpenVPN client: ``{client_id, ovpn}``."""
+        return self.apic.get_vpn_newclient(self._id)
+
+    def vpn_config(self) -> dict[str, Any]:
+        """Same as :meth:`get_vpn_newclient` (the ``ovpn`` text is a secret)."""
+        return self.get_vpn_newclient()
+
+    # -- add-ons ---------------------------------------------------------------------------------
+    def activate_addon_cam(self) -> None:
+        """Activate the cam add-on."""
+        self.apic.activate_addon_cam(self._id)
+
+    def status_addon_cam(self) -> dict[str, Any]:
+        """Status of the cam add-on."""
+        return self.apic.status_addon_cam(self._id)
+
+    def deactivate_addon_cam(self) -> None:
+        """Deactivate the cam add-on."""
+        self.apic.deactivate_addon_cam(self._id)
+
+    def get_snapshot_cam(
+        self, camera_id: int = 0, coding: str | None = None, dformat: str | None = None
+    ) -> dict[str, Any]:
+        """An image from camera ``camera_id`` (see ``APIClient.get_snapshot_cam``)."""
+        return self.apic.get_snapshot_cam(
+            self._id, camera_id=camera_id, coding=coding, dformat=dformat
+        )
+
+    def activate_addon_mistyproxy(self) -> None:
+        """Activate the mistyproxy add-on."""
+        self.apic.activate_addon_mistyproxy(self._id)
+
+    def status_addon_mistyproxy(self) -> dict[str, Any]:
+        """Status of the mistyproxy add-on (with ``url`` when active)."""
+        return self.apic.status_addon_mistyproxy(self._id)
+
+    def deactivate_addon_mistyproxy(self) -> None:
+        """Deactivate the mistyproxy add-on."""
+        self.apic.deactivate_addon_mistyproxy(self._id)
+
+    def activate_addon_drive(self) -> None:
+        """Activate the drive add-on."""
+        self.apic.activate_addon_drive(self._id)
+
+    def status_addon_drive(self) -> dict[str, Any]:
+        """Status of the drive add-on."""
+        return self.apic.status_addon_drive(self._id)
+
+    def send_drive_command(self, command: dict[str, Any] | None) -> None:
+        """Send a motion command through the drive add-on."""
+        self.apic.send_drive_command(self._id, command)
+
+    def deactivate_addon_drive(self) -> None:
+        """Deactivate the drive add-on."""
+        self.apic.deactivate_addon_drive(self._id)
+
+
+__all__ = [
+    "INIT",
+    "INIT_FAIL",
+    "READY",
+    "STATUSES",
+    "TERMINATED",
+    "TERMINATING",
+    "Instance",
+]
