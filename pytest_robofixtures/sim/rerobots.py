@@ -1,0 +1,790 @@
+"""The rerobots sandbox: the rerobots HTTP API as the ``rerobots`` 0.11.0 client uses it.
+
+Serve it with :class:`~pytest_robofixtures.sim._wsgi.SimServer`::
+
+    app = RerobotsSim(delay=0.2)
+    with SimServer(app) as server:
+        apic = rerobots.api.APIClient(api_token=app.token, base_uri=server.url, ignore_env=True)
+
+Every request but ``/_admin/...`` and ``/proxy/...`` needs ``Authorization: Bearer <token>``;
+a missing or wrong token answers 400 ``{"error_message": "wrong authorization token"}``.
+
+Routes (wire facts: ``reference/rerobots_api.md``):
+
+- ``GET /workspaces`` → ``{"workspace_types": [...]}``
+- ``GET /deployments`` (``q`` substring of id/type/desc, ``maxlen`` max queue length or ``u``,
+  ``types`` comma list, ``page``/``max_per_page``, ``info=t``) → ``workspace_deployments`` (ids),
+  ``page_count`` and, with ``info``, ``info: {id: {type, region, queuelen}}``
+- ``GET /deployment/{wdid}`` → id, type, type_version, supported_addons, desc, region, icounter,
+  created, queuelen (404 ``error_message`` when unknown)
+- ``GET /instances`` (``include_terminated``, ``page``/``max_per_page``) →
+  ``{"workspace_instances": [ids], "page_count": n}``, newest first
+- ``GET /instance/{id}`` → id, deployment, type, region, starttime, status, rootuser, and once
+  READY ``fwd: {"ipv4": "127.0.0.1", "port": <ssh port>}`` and ``hostkeys: ["ssh-ed25519 ..."]``;
+  ``endtime`` once TERMINATED or INIT_FAIL
+- ``POST /new/{wdid or type}`` (JSON body whatever the Content-Type: ``reserve``, ``sshkey``
+  (public), ``vpn``, ``expire_d`` (seconds), ``eurl``) → ``{"success": true, "id": ...,
+  "sshkey": <RSA private key, PEM>}``; no ``sshkey`` in the answer when the body had one
+  (that public key is authorized instead). Busy → 503 ``{"result_message": "All matching
+  workspace deployments are busy. Try again later."}``
+- ``POST /terminate/{id}`` → ``{"success": true}``; during INIT → 503 ``{"result_message":
+  "This instance is busy. Try again later."}``; again while TERMINATING/TERMINATED → 200
+- ``POST /vpn/{id}`` → ``{"client_id", "ovpn"}`` (only for READY instances made with
+  ``vpn: true``; otherwise 400/503 with ``error_message``)
+- add-ons ``cam``, ``mistyproxy``, ``drive`` on ``/addon/<name>/{id}``: POST activates (when
+  the deployment supports it and the instance is READY), GET answers ``{"status":
+  "starting"|"active"}`` (404 when not applied), DELETE deactivates. ``cam`` also serves
+  ``GET /addon/cam/{id}/{camera_id}/img`` → ``{"success": true, "format": "JPEG", "coding":
+  "base64", "data": ...}`` (``success: false`` while starting); ``mistyproxy`` adds ``url:
+  [http_url, https_url]`` once active (the http one is served by this app under ``/proxy/``);
+  ``drive`` takes commands on ``POST /addon/drive/{id}/tx``.
+
+Lifecycle: INIT → READY after ``delay`` s (computed lazily from a monotonic clock on every
+request; the instance's :class:`SimSSHServer` is started at that moment, with the instance key
+authorized, cwd a per-instance scratch dir) → ``terminate`` → TERMINATING (SSH server stopped,
+add-ons dropped) → TERMINATED after ``delay`` s (deployment freed, scratch dir removed). With
+``expire_d`` a READY instance starts terminating by itself that many seconds after READY.
+Add-ons go starting → active after ``delay`` s. One instance per deployment at a time.
+
+Seeded deployments (when ``deployments`` is None), region ``us:cali``:
+
+============================================  ============  ==========================  =======
+id                                            type          supported_addons            cameras
+============================================  ============  ==========================  =======
+``88cc70b9-0b83-55e9-9900-434800e14856``      fixed_misty2  cam, mistyproxy, drive      1
+``dcb05d0b-d0a5-59cc-90be-1b9091978d02``      null          cam                         2
+``b510ff34-418a-54cc-8562-8927b9501cdd``      null          cam                         2
+``1e65df67-5843-52d7-a598-685353628879``      basic_ur      cam                         1
+============================================  ============  ==========================  =======
+
+``deployments`` replaces them: a list of dicts with ``type`` and optionally ``id``, ``region``,
+``supported_addons``, ``cameras``, ``desc``.
+
+Fault knobs (Python method / admin endpoint, no token needed on admin endpoints):
+
+- ``fail_next_instance()`` / ``POST /_admin/instances/next {"outcome": "init_fail"}``: the next
+  instance goes INIT → INIT_FAIL after ``delay`` (and frees its deployment);
+- ``stick_next_instance()`` / ``{"outcome": "stuck"}``: the next instance stays INIT for ever;
+  ``{"outcome": "ready"}`` clears a pending outcome;
+- ``set_busy(wdid, busy=True)`` / ``POST /_admin/deployments/{wdid}/busy {"busy": true}``: the
+  deployment refuses ``/new`` as if someone else held it;
+- the generic HTTP faults of :class:`SimApp` (``/_admin/faults``) and ``GET /_admin/resources``
+  (:meth:`RerobotsSim.live_resources`: instances not TERMINATED/INIT_FAIL, active add-ons).
+
+Ids (instances, VPN clients, proxy tokens) come from a ``random.Random(seed)``, so the same
+sequence of calls gives the same ids; key material is random.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import math
+import random
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import paramiko
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from werkzeug.wrappers import Request, Response
+
+from ._wsgi import SimApp, json_response, read_json
+from .camera import FrameSource
+from .sshd import SimSSHServer, generate_host_key, generate_rsa_key, parse_public_key
+
+__all__ = ["RerobotsSim", "SEEDED_DEPLOYMENTS", "DEFAULT_TOKEN"]
+
+DEFAULT_TOKEN = "sim-rerobots-token"
+REGION = "us:cali"
+ADDONS = ("cam", "mistyproxy", "drive")
+
+BUSY_DEPLOYMENTS = "All matching workspace deployments are busy. Try again later."
+BUSY_INSTANCE = "This instance is busy. Try again later."
+
+SEEDED_DEPLOYMENTS: list[dict[str, Any]] = [
+    {"id": "88cc70b9-0b83-55e9-9900-434800e14856", "type": "fixed_misty2",
+     "supported_addons": ["cam", "mistyproxy", "drive"], "cameras": 1,
+     "desc": "Misty II on a fixed mount, in the sandbox"},
+    {"id": "dcb05d0b-d0a5-59cc-90be-1b9091978d02", "type": "null",
+     "supported_addons": ["cam"], "cameras": 2, "desc": "null workspace, in the sandbox"},
+    {"id": "b510ff34-418a-54cc-8562-8927b9501cdd", "type": "null",
+     "supported_addons": ["cam"], "cameras": 2, "desc": "null workspace, in the sandbox"},
+    {"id": "1e65df67-5843-52d7-a598-685353628879", "type": "basic_ur",
+     "supported_addons": ["cam"], "cameras": 1, "desc": "UR arm on a table, in the sandbox"},
+]
+
+TERMINAL = ("TERMINATED", "INIT_FAIL")
+
+
+def _stamp() -> str:
+    """A timestamp in the service's format, e.g. ``2020-05-23 02:12:16.984534``."""
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _error(message: str, status: int) -> Response:
+    return json_response({"error_message": message}, status)
+
+
+@dataclass
+class _Deployment:
+    id: str
+    type: str
+    region: str
+    supported_addons: list[str]
+    cameras: int
+    desc: str
+    created: str
+    icounter: int = 0
+    holder: str | None = None  # instance id using it
+    forced_busy: bool = False
+
+    @property
+    def busy(self) -> bool:
+        return self.forced_busy or self.holder is not None
+
+    @property
+    def queuelen(self) -> int:
+        return 1 if self.busy else 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "type": self.type, "type_version": 1,
+            "supported_addons": list(self.supported_addons), "desc": self.desc,
+            "region": self.region, "icounter": self.icounter, "created": self.created,
+            "queuelen": self.queuelen,
+        }
+
+
+@dataclass
+class _Addon:
+    name: str
+    instance: str
+    since: float
+    status: str = "starting"
+    token: str = ""
+    commands: list[Any] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"addon": self.name, "instance": self.instance, "status": self.status}
+
+
+@dataclass
+class _Instance:
+    id: str
+    deployment: _Deployment
+    created: float
+    starttime: str
+    outcome: str  # "ready", "init_fail", "stuck"
+    host_key: paramiko.PKey
+    authorized: str  # OpenSSH public key line
+    private_key: str | None
+    vpn: bool
+    expire_d: float | None
+    eurl: str | None
+    reserve: bool
+    status: str = "INIT"
+    ready_at: float | None = None
+    terminating_at: float | None = None
+    endtime: str | None = None
+    ssh: SimSSHServer | None = None
+    scratch: Path | None = None
+    addons: dict[str, _Addon] = field(default_factory=dict)
+    cameras: list[FrameSource] = field(default_factory=list)
+    vpn_clients: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id, "deployment": self.deployment.id, "type": self.deployment.type,
+            "region": self.deployment.region, "starttime": self.starttime,
+            "status": self.status, "rootuser": "root",
+        }
+        if self.status == "READY" and self.ssh is not None:
+            out["fwd"] = {"ipv4": self.ssh.host, "port": self.ssh.port}
+            out["hostkeys"] = [f"{self.ssh.host_key_line} root@{self.id[:8]}"]
+        if self.endtime is not None:
+            out["endtime"] = self.endtime
+        return out
+
+
+class RerobotsSim(SimApp):
+    """The rerobots API sandbox: deployments, instances with real SSH, cam/mistyproxy/drive."""
+
+    def __init__(
+        self,
+        token: str = DEFAULT_TOKEN,
+        delay: float = 0.5,
+        scratch_root: Path | None = None,
+        deployments: list[dict[str, Any]] | None = None,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.token = token
+        self.delay = float(delay)
+        self._rng = random.Random(seed)
+        self._own_scratch = scratch_root is None
+        self.scratch_root = (
+            Path(tempfile.mkdtemp(prefix="rerobots-sim-")) if scratch_root is None
+            else Path(scratch_root)
+        )
+        self.scratch_root.mkdir(parents=True, exist_ok=True)
+        self._closed = False
+        self._next_outcome = "ready"
+        self.deployments: dict[str, _Deployment] = {}
+        created = _stamp()
+        for spec in SEEDED_DEPLOYMENTS if deployments is None else deployments:
+            dep = _Deployment(
+                id=str(spec.get("id") or self._uuid()), type=str(spec["type"]),
+                region=str(spec.get("region", REGION)),
+                supported_addons=list(spec.get("supported_addons", ["cam"])),
+                cameras=int(spec.get("cameras", 1)), desc=str(spec.get("desc", "")),
+                created=created,
+            )
+            self.deployments[dep.id] = dep
+        self.instances: dict[str, _Instance] = {}
+        r = self.route
+        r("/workspaces", self._workspaces, ["GET"])
+        r("/deployments", self._list_deployments, ["GET"])
+        r("/deployment/<wdid>", self._get_deployment, ["GET"])
+        r("/instances", self._list_instances, ["GET"])
+        r("/instance/<iid>", self._get_instance, ["GET"])
+        r("/new/<target>", self._new, ["POST"])
+        r("/terminate/<iid>", self._terminate, ["POST"])
+        r("/vpn/<iid>", self._vpn, ["POST"])
+        r("/addon/cam/<iid>/<camera_id>/img", self._cam_img, ["GET"])
+        r("/addon/drive/<iid>/tx", self._drive_tx, ["POST"])
+        r("/addon/<addon>/<iid>", self._addon_activate, ["POST"])
+        r("/addon/<addon>/<iid>", self._addon_status, ["GET"])
+        r("/addon/<addon>/<iid>", self._addon_deactivate, ["DELETE"])
+        r("/proxy/<token>", self._proxy, ["GET", "POST", "PUT", "DELETE"])
+        r("/proxy/<token>/<path:rest>", self._proxy, ["GET", "POST", "PUT", "DELETE"])
+        r(f"{self.ADMIN}/instances/next", self._admin_next, ["POST"])
+        r(f"{self.ADMIN}/deployments/<wdid>/busy", self._admin_busy, ["POST"])
+
+    # -- knobs -------------------------------------------------------------------------------
+    def fail_next_instance(self) -> None:
+        """Make the next instance go INIT → INIT_FAIL instead of READY."""
+        with self.lock:
+            self._next_outcome = "init_fail"
+
+    def stick_next_instance(self) -> None:
+        """Make the next instance stay INIT for ever (a stuck provisioning)."""
+        with self.lock:
+            self._next_outcome = "stuck"
+
+    def set_busy(self, wdid: str, busy: bool = True) -> None:
+        """Mark a deployment busy (``/new`` answers 503) or free it again."""
+        with self.lock:
+            self._deployment_or_raise(wdid).forced_busy = busy
+
+    def ssh_server(self, instance_id: str) -> SimSSHServer | None:
+        """The SSH server of an instance (None unless it is READY)."""
+        with self.lock:
+            self._tick()
+            inst = self.instances.get(instance_id)
+            return inst.ssh if inst is not None else None
+
+    def instance_status(self, instance_id: str) -> str:
+        """The current status of an instance (KeyError when unknown)."""
+        with self.lock:
+            self._tick()
+            return self.instances[instance_id].status
+
+    def live_resources(self) -> dict[str, list[dict[str, Any]]]:
+        """Instances not TERMINATED/INIT_FAIL and applied add-ons, for leak checks."""
+        with self.lock:
+            self._tick()
+            live = [i for i in self.instances.values() if i.status not in TERMINAL]
+            return {
+                "instances": [i.as_dict() for i in live],
+                "addons": [a.as_dict() for i in live for a in i.addons.values()],
+            }
+
+    def close(self) -> None:
+        """Stop every SSH server and remove the scratch directories this app made."""
+        with self.lock:
+            self._closed = True
+            instances = list(self.instances.values())
+        for inst in instances:
+            if inst.ssh is not None:
+                inst.ssh.stop()
+            if inst.scratch is not None:
+                shutil.rmtree(inst.scratch, ignore_errors=True)
+        if self._own_scratch:
+            shutil.rmtree(self.scratch_root, ignore_errors=True)
+
+    # -- SimApp hooks ------------------------------------------------------------------------
+    def authenticate(self, request: Request) -> Response | None:
+        """400 ``wrong authorization token`` unless the Bearer token matches (proxy exempt)."""
+        if request.path.startswith("/proxy/"):
+            return None
+        header = request.headers.get("Authorization", "")
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or value.strip() != self.token:
+            return _error("wrong authorization token", 400)
+        return None
+
+    def not_found(self, request: Request) -> Response:
+        """Unknown routes: 404 with an ``error_message``."""
+        return _error(f"no such route: {request.method} {request.path}", 404)
+
+    def on_error(self, request: Request, exc: Exception) -> Response:
+        """Unexpected errors: 500 with an ``error_message``."""
+        return _error(f"internal error: {exc}", 500)
+
+    # -- state machine -----------------------------------------------------------------------
+    def _uuid(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def _deployment_or_raise(self, wdid: str) -> _Deployment:
+        try:
+            return self.deployments[wdid]
+        except KeyError:
+            raise KeyError(f"no deployment {wdid}") from None
+
+    def _tick(self) -> None:
+        """Advance every instance and add-on to where the clock says it is (lock held)."""
+        now = time.monotonic()
+        for inst in self.instances.values():
+            self._advance(inst, now)
+
+    def _advance(self, inst: _Instance, now: float) -> None:
+        while True:
+            before = inst.status
+            if inst.status == "INIT" and inst.outcome != "stuck" and (
+                now >= inst.created + self.delay
+            ):
+                if inst.outcome == "init_fail":
+                    self._finish(inst, "INIT_FAIL")
+                else:
+                    self._make_ready(inst, inst.created + self.delay)
+            elif inst.status == "READY":
+                if inst.expire_d is not None and inst.ready_at is not None and (
+                    now >= inst.ready_at + inst.expire_d
+                ):
+                    self._begin_termination(inst, inst.ready_at + inst.expire_d)
+                for addon in inst.addons.values():
+                    if addon.status == "starting" and now >= addon.since + self.delay:
+                        addon.status = "active"
+            elif inst.status == "TERMINATING" and inst.terminating_at is not None and (
+                now >= inst.terminating_at + self.delay
+            ):
+                self._finish(inst, "TERMINATED")
+            if inst.status == before:
+                return
+
+    def _make_ready(self, inst: _Instance, at: float) -> None:
+        if self._closed:
+            return
+        scratch = self.scratch_root / f"instance-{inst.id}"
+        try:
+            scratch.mkdir(parents=True, exist_ok=True)
+            inst.scratch = scratch
+            inst.ssh = SimSSHServer(scratch, [inst.authorized], host_key=inst.host_key).start()
+        except OSError:
+            self._finish(inst, "INIT_FAIL")
+            return
+        inst.cameras = [
+            FrameSource(name=f"{inst.deployment.type} cam{n}", hue=40 * n)
+            for n in range(inst.deployment.cameras)
+        ]
+        inst.status = "READY"
+        inst.ready_at = at
+
+    def _begin_termination(self, inst: _Instance, at: float) -> None:
+        inst.status = "TERMINATING"
+        inst.terminating_at = at
+        inst.addons.clear()
+        if inst.ssh is not None:
+            inst.ssh.stop()
+
+    def _finish(self, inst: _Instance, status: str) -> None:
+        inst.status = status
+        inst.endtime = _stamp()
+        inst.addons.clear()
+        if inst.ssh is not None:
+            inst.ssh.stop()
+        if inst.scratch is not None:
+            shutil.rmtree(inst.scratch, ignore_errors=True)
+        if inst.deployment.holder == inst.id:
+            inst.deployment.holder = None
+
+    # -- handlers: deployments ---------------------------------------------------------------
+    def _workspaces(self, request: Request) -> Response:
+        with self.lock:
+            types = sorted({d.type for d in self.deployments.values()})
+        return json_response({"workspace_types": types})
+
+    def _list_deployments(self, request: Request) -> Response:
+        args = request.args
+        try:
+            page, per_page = _paging(args)
+        except ValueError as exc:
+            return _error(str(exc), 400)
+        maxlen_arg = args.get("maxlen", "u")
+        try:
+            maxlen = None if maxlen_arg in ("", "u") else int(maxlen_arg)
+        except ValueError:
+            return _error("maxlen must be an integer or u", 400)
+        types = [t for t in args.get("types", "").split(",") if t]
+        query = args.get("q", "").lower()
+        with self.lock:
+            self._tick()
+            deps = [
+                d for d in self.deployments.values()
+                if (not types or d.type in types)
+                and (maxlen is None or d.queuelen <= maxlen)
+                and (not query or query in f"{d.id} {d.type} {d.desc}".lower())
+            ]
+            chosen, page_count = _page(deps, page, per_page)
+            payload: dict[str, Any] = {
+                "workspace_deployments": [d.id for d in chosen], "page_count": page_count,
+            }
+            if args.get("info", "") in ("t", "true", "1"):
+                payload["info"] = {
+                    d.id: {"type": d.type, "region": d.region, "queuelen": d.queuelen}
+                    for d in chosen
+                }
+        return json_response(payload)
+
+    def _get_deployment(self, request: Request, wdid: str) -> Response:
+        with self.lock:
+            self._tick()
+            dep = self.deployments.get(wdid)
+            if dep is None:
+                return _error("workspace deployment not found", 404)
+            return json_response(dep.as_dict())
+
+    # -- handlers: instances -----------------------------------------------------------------
+    def _list_instances(self, request: Request) -> Response:
+        args = request.args
+        try:
+            page, per_page = _paging(args)
+        except ValueError as exc:
+            return _error(str(exc), 400)
+        include_terminated = "include_terminated" in args and args["include_terminated"].lower() \
+            not in ("0", "false", "f", "no")
+        with self.lock:
+            self._tick()
+            insts = [
+                i for i in reversed(list(self.instances.values()))
+                if include_terminated or i.status not in TERMINAL
+            ]
+            chosen, page_count = _page(insts, page, per_page)
+            return json_response(
+                {"workspace_instances": [i.id for i in chosen], "page_count": page_count}
+            )
+
+    def _get_instance(self, request: Request, iid: str) -> Response:
+        with self.lock:
+            self._tick()
+            inst = self.instances.get(iid)
+            if inst is None:
+                return _error("instance not found", 404)
+            return json_response(inst.as_dict())
+
+    def _new(self, request: Request, target: str) -> Response:
+        try:
+            body = read_json(request)
+        except ValueError:
+            return _error("request body is not valid JSON", 400)
+        if body is None:
+            body = {}
+        if not isinstance(body, dict):
+            return _error("request body must be a JSON object", 400)
+        unknown = set(body) - {"reserve", "sshkey", "vpn", "expire_d", "eurl"}
+        if unknown:
+            return _error(f"unknown parameters: {', '.join(sorted(unknown))}", 400)
+        public = body.get("sshkey")
+        if public is not None:
+            if not isinstance(public, str):
+                return _error("sshkey must be an OpenSSH public key string", 400)
+            try:
+                parse_public_key(public)
+            except ValueError:
+                return _error("sshkey is not a valid OpenSSH public key", 400)
+        expire = body.get("expire_d")
+        if expire is not None and (
+            isinstance(expire, bool) or not isinstance(expire, (int, float)) or expire <= 0
+        ):
+            return _error("expire_d must be a positive number of seconds", 400)
+        eurl = body.get("eurl")
+        if eurl is not None and not isinstance(eurl, str):
+            return _error("eurl must be a string", 400)
+        # Key material first, outside the lock (RSA generation takes a moment).
+        private_key: str | None = None
+        if public is None:
+            private_key, public = generate_rsa_key()
+        host_key = generate_host_key()
+        with self.lock:
+            self._tick()
+            if target in self.deployments:
+                candidates = [self.deployments[target]]
+            else:
+                candidates = [d for d in self.deployments.values() if d.type == target]
+                if not candidates:
+                    return _error("no workspace deployment or type matches " + target, 404)
+            free = [d for d in candidates if not d.busy]
+            if not free:
+                return json_response({"result_message": BUSY_DEPLOYMENTS}, 503)
+            dep = free[0]
+            inst = _Instance(
+                id=self._uuid(), deployment=dep, created=time.monotonic(), starttime=_stamp(),
+                outcome=self._next_outcome, host_key=host_key, authorized=public,
+                private_key=private_key, vpn=bool(body.get("vpn")),
+                expire_d=None if expire is None else float(expire), eurl=eurl,
+                reserve=bool(body.get("reserve")),
+            )
+            self._next_outcome = "ready"
+            dep.holder = inst.id
+            dep.icounter += 1
+            self.instances[inst.id] = inst
+            if self.delay <= 0:
+                self._tick()
+        payload: dict[str, Any] = {"success": True, "id": inst.id}
+        if private_key is not None:
+            payload["sshkey"] = private_key
+        return json_response(payload)
+
+    def _terminate(self, request: Request, iid: str) -> Response:
+        with self.lock:
+            self._tick()
+            inst = self.instances.get(iid)
+            if inst is None:
+                return _error("instance not found", 404)
+            if inst.status == "INIT":
+                return json_response({"result_message": BUSY_INSTANCE}, 503)
+            if inst.status == "READY":
+                self._begin_termination(inst, time.monotonic())
+                if self.delay <= 0:
+                    self._tick()
+        return json_response({"success": True})
+
+    def _vpn(self, request: Request, iid: str) -> Response:
+        with self.lock:
+            self._tick()
+            inst = self.instances.get(iid)
+            if inst is None:
+                return _error("instance not found", 404)
+            if inst.status != "READY":
+                return _error(f"instance is {inst.status}, not READY", 503)
+            if not inst.vpn:
+                return _error("VPN is not enabled on this instance", 400)
+            client_id = self._uuid()
+            inst.vpn_clients.append(client_id)
+        return json_response({"client_id": client_id, "ovpn": _ovpn(inst.id, client_id)})
+
+    # -- handlers: add-ons -------------------------------------------------------------------
+    def _ready_instance(self, iid: str) -> _Instance | Response:
+        inst = self.instances.get(iid)
+        if inst is None:
+            return _error("instance not found", 404)
+        if inst.status != "READY":
+            return _error(f"instance is {inst.status}, not READY", 503)
+        return inst
+
+    def _addon_activate(self, request: Request, addon: str, iid: str) -> Response:
+        if addon not in ADDONS:
+            return _error(f"unknown add-on: {addon}", 404)
+        with self.lock:
+            self._tick()
+            inst = self._ready_instance(iid)
+            if isinstance(inst, Response):
+                return inst
+            if addon not in inst.deployment.supported_addons:
+                return _error(f"add-on {addon} is not supported by this deployment", 400)
+            if addon in inst.addons:
+                if addon == "cam":
+                    return json_response({"success": True})
+                return _error(f"add-on {addon} already applied", 503)
+            inst.addons[addon] = _Addon(
+                name=addon, instance=iid, since=time.monotonic(),
+                token=self._uuid().replace("-", ""),
+            )
+            if self.delay <= 0:
+                self._tick()
+        return json_response({"success": True})
+
+    def _addon_status(self, request: Request, addon: str, iid: str) -> Response:
+        if addon not in ADDONS:
+            return _error(f"unknown add-on: {addon}", 404)
+        with self.lock:
+            self._tick()
+            inst = self.instances.get(iid)
+            if inst is None:
+                return _error("instance not found", 404)
+            state = inst.addons.get(addon)
+            if state is None:
+                return _error(f"add-on {addon} not applied", 404)
+            payload: dict[str, Any] = {"status": state.status}
+            if addon == "mistyproxy" and state.status == "active":
+                base = f"{request.host_url}proxy/{state.token}"
+                payload["url"] = [base, "https" + base[len("http"):]]
+        return json_response(payload)
+
+    def _addon_deactivate(self, request: Request, addon: str, iid: str) -> Response:
+        if addon not in ADDONS:
+            return _error(f"unknown add-on: {addon}", 404)
+        with self.lock:
+            self._tick()
+            inst = self.instances.get(iid)
+            if inst is None:
+                return _error("instance not found", 404)
+            if inst.addons.pop(addon, None) is None:
+                return _error(f"add-on {addon} not applied", 404)
+        return json_response({"success": True})
+
+    def _cam_img(self, request: Request, iid: str, camera_id: str) -> Response:
+        with self.lock:
+            self._tick()
+            inst = self.instances.get(iid)
+            state = inst.addons.get("cam") if inst is not None else None
+            if inst is None or state is None:
+                return _error("instance not found, or cam add-on not active", 404)
+            if not camera_id.isdigit() or int(camera_id) >= len(inst.cameras):
+                return _error(f"no camera {camera_id}", 404)
+            if state.status != "active":
+                return json_response({"success": False, "message": "cam add-on is starting"})
+            source = inst.cameras[int(camera_id)]
+        data = base64.b64encode(source.next_jpeg()).decode("ascii")
+        return json_response({"success": True, "format": "JPEG", "coding": "base64", "data": data})
+
+    def _drive_tx(self, request: Request, iid: str) -> Response:
+        try:
+            command = read_json(request)
+        except ValueError:
+            return _error("request body is not valid JSON", 400)
+        if not isinstance(command, dict) or not all(
+            isinstance(command.get(k), (int, float)) and not isinstance(command.get(k), bool)
+            for k in ("linearv", "angularv")
+        ):
+            return _error("drive command needs numbers linearv and angularv", 400)
+        with self.lock:
+            self._tick()
+            inst = self.instances.get(iid)
+            state = inst.addons.get("drive") if inst is not None else None
+            if state is None or state.status != "active":
+                return _error("instance not found, or drive add-on not active", 404)
+            state.commands.append(command)
+        return json_response({"success": True})
+
+    def _proxy(self, request: Request, token: str, rest: str = "") -> Response:
+        with self.lock:
+            self._tick()
+            for inst in self.instances.values():
+                state = inst.addons.get("mistyproxy")
+                if state is not None and state.token == token and state.status == "active":
+                    break
+            else:
+                return _error("no such proxy", 404)
+        return json_response({
+            "status": "Success",
+            "result": {"robotId": f"sim-misty-{inst.id[:8]}", "path": "/" + rest,
+                       "method": request.method},
+        })
+
+    # -- admin ---------------------------------------------------------------------------------
+    def _admin_next(self, request: Request) -> Response:
+        try:
+            body = read_json(request) or {}
+        except ValueError:
+            return _error("request body is not valid JSON", 400)
+        outcome = body.get("outcome") if isinstance(body, dict) else None
+        if outcome not in ("init_fail", "stuck", "ready"):
+            return _error("outcome must be one of init_fail, stuck, ready", 400)
+        with self.lock:
+            self._next_outcome = outcome
+        return json_response({"next": outcome})
+
+    def _admin_busy(self, request: Request, wdid: str) -> Response:
+        try:
+            body = read_json(request) or {}
+        except ValueError:
+            return _error("request body is not valid JSON", 400)
+        busy = body.get("busy", True) if isinstance(body, dict) else None
+        if not isinstance(busy, bool):
+            return _error("busy must be true or false", 400)
+        with self.lock:
+            dep = self.deployments.get(wdid)
+            if dep is None:
+                return _error("workspace deployment not found", 404)
+            dep.forced_busy = busy
+            return json_response(dep.as_dict())
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _paging(args: Any) -> tuple[int, int | None]:
+    """(page, max_per_page) from the query; page starts at 1; ValueError when malformed."""
+    try:
+        per_page = int(args["max_per_page"]) if "max_per_page" in args else None
+        page = int(args.get("page", 1))
+    except ValueError:
+        raise ValueError("page and max_per_page must be integers") from None
+    if page < 1 or (per_page is not None and per_page < 1):
+        raise ValueError("page and max_per_page must be positive")
+    return page, per_page
+
+
+def _page(items: list[Any], page: int, per_page: int | None) -> tuple[list[Any], int]:
+    if per_page is None:
+        return items, 1
+    count = max(1, math.ceil(len(items) / per_page))
+    return items[(page - 1) * per_page: page * per_page], count
+
+
+def _ovpn(instance_id: str, client_id: str) -> str:
+    """An OpenVPN client config with inline CA, certificate and (real, throwaway) EC key."""
+    now = dt.datetime.now(dt.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"sandbox-ca-{instance_id[:8]}")])
+    ca = (
+        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+        .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, client_id)]))
+        .issuer_name(ca_name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+
+    def text(b: bytes) -> str:
+        return b.decode("ascii").strip()
+
+    key_pem = text(key.private_bytes(
+        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ))
+    return "\n".join([
+        "client",
+        "dev tun",
+        "proto udp",
+        "remote 127.0.0.1 1194",
+        "resolv-retry infinite",
+        "nobind",
+        "persist-key",
+        "persist-tun",
+        "remote-cert-tls server",
+        "cipher AES-256-GCM",
+        "verb 3",
+        f"# rerobots sandbox instance {instance_id}, client {client_id}",
+        "<ca>", text(ca.public_bytes(pem)), "</ca>",
+        "<cert>", text(cert.public_bytes(pem)), "</cert>",
+        "<key>", key_pem, "</key>",
+        "",
+    ])

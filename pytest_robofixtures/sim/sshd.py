@@ -1,0 +1,543 @@
+"""A real SSH server for the sandbox: paramiko, public-key login, exec with /bin/sh, SFTP.
+
+:class:`SimSSHServer` listens on 127.0.0.1 (a free port unless told otherwise), accepts public-key
+authentication only, for one user name and the given OpenSSH public keys, and then:
+
+- runs ``exec`` requests for real with ``/bin/sh -c <command>`` in ``root`` (cwd, and ``HOME``),
+  streaming stdin, stdout and stderr and sending the exit status back;
+- serves the ``sftp`` subsystem rooted at ``root``: remote absolute paths map inside ``root``
+  (``/a/b`` is ``root/a/b``), relative ones are relative to it, and nothing outside it (through
+  ``..`` or a symbolic link) can be reached.
+
+Shell and pty requests are refused. Every connection runs in its own paramiko transport thread,
+every exec in its own thread; :meth:`SimSSHServer.stop` closes the listening socket, every live
+connection and kills the processes still running.
+"""
+
+from __future__ import annotations
+
+import base64
+import errno
+import io
+import os
+import posixpath
+import selectors
+import signal
+import socket
+import subprocess
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+import paramiko
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from paramiko.common import (
+    AUTH_FAILED,
+    AUTH_SUCCESSFUL,
+    OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED,
+    OPEN_SUCCEEDED,
+)
+from paramiko.sftp import SFTP_OK, SFTP_PERMISSION_DENIED
+
+LOOPBACK = "127.0.0.1"
+
+__all__ = [
+    "SimSSHServer",
+    "generate_host_key",
+    "generate_rsa_key",
+    "parse_public_key",
+    "public_key_line",
+]
+
+
+def generate_host_key() -> paramiko.PKey:
+    """A fresh ed25519 key (fast to make), usable as an SSH host key."""
+    private = ed25519.Ed25519PrivateKey.generate()
+    text = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.NoEncryption(),
+    ).decode()
+    return paramiko.Ed25519Key.from_private_key(io.StringIO(text))
+
+
+def generate_rsa_key(bits: int = 2048) -> tuple[str, str]:
+    """A fresh RSA key pair: (PEM ``BEGIN RSA PRIVATE KEY`` text, OpenSSH public key line)."""
+    private = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+    public = private.public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    ).decode()
+    return pem, public
+
+
+def public_key_line(key: paramiko.PKey) -> str:
+    """The OpenSSH text of a key's public half: ``"<type> <base64>"``."""
+    return f"{key.get_name()} {key.get_base64()}"
+
+
+def parse_public_key(line: str) -> paramiko.PKey:
+    """Parse an OpenSSH public key line (``type base64 [comment]``); ValueError if it is not one."""
+    fields = line.strip().split()
+    if len(fields) < 2:
+        raise ValueError("not an OpenSSH public key line")
+    try:
+        blob = base64.b64decode(fields[1], validate=True)
+        key = paramiko.PKey.from_type_string(fields[0], blob)
+    except Exception as exc:  # binascii.Error, UnknownKeyType, SSHException...
+        raise ValueError(f"not an OpenSSH public key line: {exc}") from exc
+    if key.get_name() != fields[0] and fields[0] not in type(key).identifiers():
+        raise ValueError("key type does not match its data")
+    return key
+
+
+# -- SFTP ------------------------------------------------------------------------------------
+
+
+class _Handle(paramiko.SFTPHandle):
+    """An open file of the SFTP server (paramiko's default read/write use these files)."""
+
+    def __init__(self, flags: int, fobj: IO[bytes], path: str) -> None:
+        super().__init__(flags)
+        self.path = path
+        self.readfile = fobj
+        self.writefile = fobj
+
+    def stat(self) -> paramiko.SFTPAttributes | int:
+        try:
+            return paramiko.SFTPAttributes.from_stat(os.fstat(self.readfile.fileno()))
+        except OSError as exc:
+            return paramiko.SFTPServer.convert_errno(exc.errno or errno.EIO)
+
+    def chattr(self, attr: paramiko.SFTPAttributes) -> int:
+        try:
+            paramiko.SFTPServer.set_file_attr(self.path, attr)
+        except OSError as exc:
+            return paramiko.SFTPServer.convert_errno(exc.errno or errno.EIO)
+        return SFTP_OK
+
+
+class _Escape(Exception):
+    """A remote path that would leave the root."""
+
+
+class RootedSFTPServer(paramiko.SFTPServerInterface):
+    """SFTP over the local directory ``root``; absolute remote paths map inside it."""
+
+    def __init__(self, server: paramiko.ServerInterface, root: str, *args: Any, **kw: Any) -> None:
+        super().__init__(server, *args, **kw)
+        self.root = os.path.realpath(root)
+
+    # -- path mapping --------------------------------------------------------------------
+    @staticmethod
+    def _remote(path: str | bytes) -> str:
+        if isinstance(path, bytes):
+            path = path.decode("utf-8", "surrogateescape")
+        return posixpath.normpath(posixpath.join("/", path or "."))
+
+    def _inside(self, real: str) -> bool:
+        return real == self.root or real.startswith(self.root + os.sep)
+
+    def _local(self, path: str | bytes, follow: bool = True) -> str:
+        """The local path of a remote one; raise _Escape when it resolves outside the root."""
+        remote = self._remote(path)
+        local = os.path.join(self.root, remote.lstrip("/"))
+        if follow:
+            check = os.path.realpath(local)
+        else:  # the entry itself (lstat, remove, readlink...): its directory must be inside
+            check = os.path.join(os.path.realpath(os.path.dirname(local)), os.path.basename(local))
+        if not self._inside(check):
+            raise _Escape(remote)
+        return local
+
+    def _guard(self, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except _Escape:
+            return SFTP_PERMISSION_DENIED
+        except OSError as exc:
+            return paramiko.SFTPServer.convert_errno(exc.errno or errno.EIO)
+
+    # -- interface -----------------------------------------------------------------------
+    def canonicalize(self, path: str) -> str:
+        return self._remote(path)
+
+    def list_folder(self, path: str) -> list[paramiko.SFTPAttributes] | int:
+        def run() -> list[paramiko.SFTPAttributes]:
+            local = self._local(path)
+            out = []
+            for name in sorted(os.listdir(local)):
+                attr = paramiko.SFTPAttributes.from_stat(os.lstat(os.path.join(local, name)))
+                attr.filename = name
+                out.append(attr)
+            return out
+
+        return self._guard(run)
+
+    def stat(self, path: str) -> paramiko.SFTPAttributes | int:
+        return self._guard(
+            lambda: paramiko.SFTPAttributes.from_stat(os.stat(self._local(path)))
+        )
+
+    def lstat(self, path: str) -> paramiko.SFTPAttributes | int:
+        return self._guard(
+            lambda: paramiko.SFTPAttributes.from_stat(os.lstat(self._local(path, follow=False)))
+        )
+
+    def open(self, path: str, flags: int, attr: paramiko.SFTPAttributes) -> _Handle | int:
+        def run() -> _Handle:
+            local = self._local(path)
+            mode = getattr(attr, "st_mode", None)
+            fd = os.open(local, flags | getattr(os, "O_BINARY", 0), mode if mode else 0o644)
+            if flags & os.O_CREAT and attr is not None:
+                # The mode was applied by os.open (under the umask); set the rest.
+                attr._flags &= ~attr.FLAG_PERMISSIONS  # type: ignore[attr-defined]
+                paramiko.SFTPServer.set_file_attr(local, attr)
+            if flags & os.O_WRONLY:
+                fmode = "ab" if flags & os.O_APPEND else "wb"
+            elif flags & os.O_RDWR:
+                fmode = "a+b" if flags & os.O_APPEND else "r+b"
+            else:
+                fmode = "rb"
+            return _Handle(flags, os.fdopen(fd, fmode), local)
+
+        return self._guard(run)
+
+    def remove(self, path: str) -> int:
+        return self._ok(lambda: os.remove(self._local(path, follow=False)))
+
+    def rename(self, oldpath: str, newpath: str) -> int:
+        def run() -> None:
+            old, new = self._local(oldpath, follow=False), self._local(newpath, follow=False)
+            if os.path.exists(new):
+                raise OSError(errno.EEXIST, "target exists")
+            os.rename(old, new)
+
+        return self._ok(run)
+
+    def posix_rename(self, oldpath: str, newpath: str) -> int:
+        return self._ok(
+            lambda: os.rename(self._local(oldpath, follow=False), self._local(newpath, False))
+        )
+
+    def mkdir(self, path: str, attr: paramiko.SFTPAttributes) -> int:
+        def run() -> None:
+            local = self._local(path, follow=False)
+            os.mkdir(local)
+            if attr is not None:
+                paramiko.SFTPServer.set_file_attr(local, attr)
+
+        return self._ok(run)
+
+    def rmdir(self, path: str) -> int:
+        return self._ok(lambda: os.rmdir(self._local(path, follow=False)))
+
+    def chattr(self, path: str, attr: paramiko.SFTPAttributes) -> int:
+        return self._ok(lambda: paramiko.SFTPServer.set_file_attr(self._local(path), attr))
+
+    def symlink(self, target_path: str, path: str) -> int:
+        def run() -> None:
+            link = self._local(path, follow=False)
+            # The target is stored relative to the link so it stays inside the root.
+            target = self._local(posixpath.join(posixpath.dirname(self._remote(path)),
+                                                target_path), follow=False)
+            os.symlink(os.path.relpath(target, os.path.dirname(link)), link)
+
+        return self._ok(run)
+
+    def readlink(self, path: str) -> str | int:
+        def run() -> str:
+            local = self._local(path, follow=False)
+            target = os.path.realpath(local)
+            if not self._inside(target):
+                raise _Escape(path)
+            return "/" + os.path.relpath(target, self.root).replace(os.sep, "/").lstrip(".")
+
+        return self._guard(run)
+
+    def _ok(self, fn: Any) -> int:
+        result = self._guard(fn)
+        return SFTP_OK if result is None else int(result)
+
+
+# -- the SSH server --------------------------------------------------------------------------
+
+
+class _Session(paramiko.ServerInterface):
+    """paramiko's per-connection callbacks: auth, channels, exec."""
+
+    def __init__(self, owner: SimSSHServer) -> None:
+        self.owner = owner
+        self.env: dict[str, str] = {}
+
+    def get_allowed_auths(self, username: str) -> str:
+        return "publickey"
+
+    def check_auth_none(self, username: str) -> int:
+        return AUTH_FAILED
+
+    def check_auth_password(self, username: str, password: str) -> int:
+        return AUTH_FAILED
+
+    def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
+        if username == self.owner.username and self.owner.is_authorized(key):
+            return AUTH_SUCCESSFUL
+        return AUTH_FAILED
+
+    def check_channel_request(self, kind: str, chanid: int) -> int:
+        if kind == "session":
+            return OPEN_SUCCEEDED
+        return OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+
+    def check_channel_env_request(
+        self, channel: paramiko.Channel, name: bytes, value: bytes
+    ) -> bool:
+        key = name.decode() if isinstance(name, bytes) else name
+        val = value.decode() if isinstance(value, bytes) else value
+        self.env[key] = val
+        return True
+
+    def check_channel_exec_request(self, channel: paramiko.Channel, command: bytes) -> bool:
+        text = command.decode("utf-8", "surrogateescape") if isinstance(command, bytes) else command
+        return self.owner._spawn(channel, text, dict(self.env))
+
+
+class SimSSHServer:
+    """A paramiko SSH server on 127.0.0.1: public-key login, exec with /bin/sh, SFTP in ``root``."""
+
+    def __init__(
+        self,
+        root: Path,
+        authorized_keys: Iterable[str],
+        host_key: paramiko.PKey | None = None,
+        username: str = "root",
+        port: int = 0,
+    ) -> None:
+        self.root = Path(root)
+        self.username = username
+        self.host_key = host_key if host_key is not None else generate_host_key()
+        self._authorized = {parse_public_key(line).asbytes() for line in authorized_keys}
+        self._lock = threading.Lock()
+        self._transports: list[paramiko.Transport] = []
+        self._procs: set[subprocess.Popen[bytes]] = set()
+        self._threads: list[threading.Thread] = []
+        self._stopped = threading.Event()
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind((LOOPBACK, port))
+        self._listener.listen(16)
+        self.port: int = self._listener.getsockname()[1]
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._accept_thread = threading.Thread(
+            target=self._accept_loop, name=f"sim-sshd-{self.port}", daemon=True
+        )
+        self._started = False
+
+    # -- public ------------------------------------------------------------------------------
+    @property
+    def host(self) -> str:
+        """The address it listens on."""
+        return LOOPBACK
+
+    @property
+    def host_key_line(self) -> str:
+        """The OpenSSH public text of the host key, e.g. ``"ssh-ed25519 AAAA..."``."""
+        return public_key_line(self.host_key)
+
+    @property
+    def running(self) -> bool:
+        """True between start() and stop()."""
+        return self._started and not self._stopped.is_set()
+
+    def authorize(self, public_key_line_: str) -> None:
+        """Accept one more OpenSSH public key for login."""
+        blob = parse_public_key(public_key_line_).asbytes()
+        with self._lock:
+            self._authorized.add(blob)
+
+    def is_authorized(self, key: paramiko.PKey) -> bool:
+        """Whether ``key`` may log in."""
+        with self._lock:
+            return key.asbytes() in self._authorized
+
+    def connection_count(self) -> int:
+        """How many SSH connections are open now."""
+        with self._lock:
+            return sum(1 for t in self._transports if t.is_active())
+
+    def start(self) -> SimSSHServer:
+        """Start accepting connections."""
+        if not self._started:
+            self._started = True
+            self._accept_thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Close the listening socket and every connection, kill running commands."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        try:
+            self._wake_w.send(b"x")
+        except OSError:
+            pass
+        if self._accept_thread.is_alive():
+            self._accept_thread.join(timeout=5)
+        self._close_socket(self._listener)
+        self._close_socket(self._wake_r)
+        self._close_socket(self._wake_w)
+        with self._lock:
+            transports, self._transports = list(self._transports), []
+            procs = list(self._procs)
+            threads = list(self._threads)
+        for proc in procs:
+            _kill_group(proc)
+        for transport in transports:
+            try:
+                transport.close()
+            except Exception:  # a half-negotiated transport may fail to close cleanly
+                pass
+        for thread in threads:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> SimSSHServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- internals ---------------------------------------------------------------------------
+    @staticmethod
+    def _close_socket(sock: socket.socket) -> None:
+        try:
+            sock.close()
+        except OSError:
+            pass
+
+    def _accept_loop(self) -> None:
+        sel = selectors.DefaultSelector()
+        sel.register(self._listener, selectors.EVENT_READ)
+        sel.register(self._wake_r, selectors.EVENT_READ)
+        try:
+            while not self._stopped.is_set():
+                for key, _ in sel.select():
+                    if key.fileobj is self._wake_r or self._stopped.is_set():
+                        return
+                    try:
+                        conn, _addr = self._listener.accept()
+                    except OSError:
+                        continue
+                    self._serve(conn)
+        finally:
+            sel.close()
+
+    def _serve(self, conn: socket.socket) -> None:
+        transport = paramiko.Transport(conn)
+        transport.add_server_key(self.host_key)
+        transport.set_subsystem_handler(
+            "sftp", paramiko.SFTPServer, RootedSFTPServer, str(self.root)
+        )
+        with self._lock:
+            self._transports = [t for t in self._transports if t.is_active()]
+            self._transports.append(transport)
+        try:
+            # Negotiation runs in the transport's own thread: one thread per connection.
+            transport.start_server(event=threading.Event(), server=_Session(self))
+        except Exception:
+            transport.close()
+
+    def _spawn(self, channel: paramiko.Channel, command: str, extra_env: dict[str, str]) -> bool:
+        if self._stopped.is_set():
+            return False
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            "HOME": str(self.root),
+            "USER": self.username,
+            "LOGNAME": self.username,
+            "SHELL": "/bin/sh",
+            "LANG": os.environ.get("LANG", "C.UTF-8"),
+        }
+        env.update(extra_env)
+        try:
+            proc = subprocess.Popen(
+                ["/bin/sh", "-c", command], cwd=self.root, env=env,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError:
+            return False
+        thread = threading.Thread(
+            target=self._run_exec, args=(channel, proc), name=f"sim-sshd-exec-{proc.pid}",
+            daemon=True,
+        )
+        with self._lock:
+            self._procs.add(proc)
+            self._threads = [t for t in self._threads if t.is_alive()]
+            self._threads.append(thread)
+        thread.start()
+        return True
+
+    def _run_exec(self, channel: paramiko.Channel, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdin and proc.stdout and proc.stderr
+
+        def pump_out(src: IO[bytes], send: Any) -> None:
+            try:
+                for chunk in iter(lambda: os.read(src.fileno(), 32768), b""):
+                    send(chunk)
+            except (OSError, EOFError, paramiko.SSHException):
+                pass
+
+        def pump_in(dst: IO[bytes]) -> None:
+            try:
+                while True:
+                    data = channel.recv(32768)
+                    if not data:
+                        break
+                    dst.write(data)
+                    dst.flush()
+            except (OSError, EOFError, paramiko.SSHException):
+                pass
+            finally:
+                try:
+                    dst.close()
+                except OSError:
+                    pass
+            if channel.closed and proc.returncode is None:
+                _kill_group(proc)  # the client went away: do not leave its command running
+
+        out = threading.Thread(target=pump_out, args=(proc.stdout, channel.sendall), daemon=True)
+        err = threading.Thread(
+            target=pump_out, args=(proc.stderr, channel.sendall_stderr), daemon=True
+        )
+        # stdin stays open until the client sends EOF or closes the channel.
+        threading.Thread(target=pump_in, args=(proc.stdin,), daemon=True).start()
+        out.start()
+        err.start()
+        out.join()
+        err.join()
+        status = proc.wait()
+        with self._lock:
+            self._procs.discard(proc)
+        proc.stdout.close()
+        proc.stderr.close()
+        try:
+            # A command killed by signal N reports 128+N, as a shell would.
+            channel.send_exit_status(status if status >= 0 else 128 - status)
+            channel.shutdown_write()
+            channel.close()
+        except (OSError, EOFError, paramiko.SSHException):
+            pass
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    # Not reaped yet (its exec thread waits for it), so the group id is still ours.
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
