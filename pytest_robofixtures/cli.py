@@ -1,8 +1,101 @@
-"""The ``robofixtures`` command."""
+"""The ``robofixtures`` command: sandbox, reaper, ROC tools, recording checks."""
 
 from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+
+def _cmd_sim(args: argparse.Namespace) -> int:
+    from .sim.sandbox import Sandbox
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    with Sandbox(delay=args.delay, roc=not args.no_roc) as sandbox:
+        print(json.dumps(sandbox.describe()), flush=True)
+        stop.wait()
+        leaked = sandbox.leaked()
+    if leaked:
+        print("live at shutdown: " + "; ".join(leaked), file=sys.stderr)
+    return 0
+
+
+def _cmd_reap(args: argparse.Namespace) -> int:
+    from .reaper import reap
+    from .settings import MissingCredential
+
+    try:
+        result = reap(Path(args.journal_dir), run_id=args.run, dry_run=args.dry_run, say=print)
+    except MissingCredential as exc:
+        print(f"robofixtures reap: {exc}", file=sys.stderr)
+        return 2
+    for line in result.planned:
+        print(f"would delete {line}")
+    total = len(result.deleted) + len(result.failed) + len(result.planned)
+    if not total:
+        print("nothing to reap")
+    return 1 if result.failed else 0
+
+
+def _cmd_roc(args: argparse.Namespace, rest: list[str]) -> int:
+    from .roc import cli as roc_cli
+
+    if args.roc_command == "broker":
+        return int(roc_cli.broker_main(rest) or 0)
+    return int(roc_cli.logdump_main(rest) or 0)
+
+
+def _cmd_cassettes(args: argparse.Namespace) -> int:
+    from .recording_support import check_recordings
+
+    problems = check_recordings(Path(args.dir), tokens=args.token or [])
+    for line in problems:
+        print(line)
+    print(f"{len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and docs)."""
+    parser = argparse.ArgumentParser(prog="robofixtures", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sim = sub.add_parser("sim", help="run the embedded sandbox until interrupted")
+    sim.add_argument("--delay", type=float, default=0.5, help="provisioning delay (seconds)")
+    sim.add_argument("--no-roc", action="store_true", help="do not start the ROC broker")
+
+    reap = sub.add_parser("reap", help="delete resources a crashed or killed run left behind")
+    reap.add_argument("--journal-dir", default=".robofixtures")
+    reap.add_argument("--run", default=None, help="only this run id")
+    reap.add_argument("--dry-run", action="store_true", help="list, do not delete")
+
+    roc = sub.add_parser("roc", help="ROC tools: broker, logdump (see their --help)")
+    roc.add_argument("roc_command", choices=["broker", "logdump"])
+
+    cassettes = sub.add_parser("cassettes", help="check recordings: loadable, no secrets")
+    cassettes.add_argument("dir", nargs="?", default="cassettes")
+    cassettes.add_argument("--token", action="append",
+                           help="a literal secret that must appear in no file (repeatable)")
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``robofixtures`` command."""
-    return 0
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "roc":
+        return _cmd_roc(args, rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    handlers: dict[str, Any] = {"sim": _cmd_sim, "reap": _cmd_reap, "cassettes": _cmd_cassettes}
+    return int(handlers[args.command](args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,243 @@
+"""Per-process state of a run: mode, endpoints, sandbox, journal, rentals, counters.
+
+One :class:`RoboSession` lives in ``config.stash`` of each pytest process (the controller and
+each xdist worker). It hands each test a :class:`~pytest_robofixtures.factory.Robo`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .common.clock import Clock, SystemClock, VirtualClock, use_clock
+from .factory import Robo
+from .journal import Journal
+from .report import RunStats, TestRecord
+from .settings import LIVE, REPLAY, SIM, RoboSettings, credential
+
+# Placeholders used in replay: the recordings hold no credentials.
+REPLAY_TOKEN = "replay-token"
+
+
+class RentalSlot:
+    """One of ``--robo-max-rentals`` slots, held (as a file lock) while a workspace is rented."""
+
+    def __init__(self, lock: Any = None) -> None:
+        self._lock = lock
+
+    def release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+
+class RoboSession:
+    """State shared by the tests of one pytest process."""
+
+    def __init__(self, config: pytest.Config, settings: RoboSettings) -> None:
+        self.config = config
+        self.settings = settings
+        workerinput = getattr(config, "workerinput", None) or {}
+        self.worker = str(workerinput.get("workerid", "main"))
+        self.run_id = str(workerinput.get("robo_run_id") or workerinput.get("testrunuid", "")
+                          or os.environ.get("ROBO_RUN_ID") or uuid.uuid4().hex)[:10]
+        self.journal = Journal(settings.journal_dir, self.run_id, self.worker)
+        self.stats = RunStats()
+        self.records: dict[str, TestRecord] = {}
+        self._sandbox: Any = None
+        self._progress_shown: set[str] = set()
+
+    # -- journal -------------------------------------------------------------------------------
+    def journal_created(self, kind: str, ident: str, *, name: str, endpoint: str) -> None:
+        if self.settings.mode != REPLAY:
+            self.journal.created(kind, ident, name=name, endpoint=endpoint,
+                                 sandbox=self.settings.mode == SIM)
+
+    def journal_deleted(self, kind: str, ident: str) -> None:
+        if self.settings.mode != REPLAY:
+            self.journal.deleted(kind, ident)
+
+    # -- sandbox -------------------------------------------------------------------------------
+    @property
+    def sandbox(self) -> Any:
+        """The embedded sandbox of this process (``--robo-sim``), started on first use."""
+        if self._sandbox is None:
+            from .sim.sandbox import Sandbox
+
+            self._sandbox = Sandbox(delay=self.settings.sim_delay).start()
+        return self._sandbox
+
+    def close(self) -> None:
+        if self._sandbox is not None:
+            leaked = self._sandbox.leaked()
+            self.stats.leaked.extend(f"sandbox: {line}" for line in leaked
+                                     if not any(line.endswith(k) for k in self.stats.kept))
+            self._sandbox.stop()
+            self._sandbox = None
+
+    # -- endpoints and credentials -------------------------------------------------------------
+    def endpoints(self, recorder: Any) -> dict[str, dict[str, Any]]:
+        """Where each service is, and the credentials to use, in this mode."""
+        mode = self.settings.mode
+        if mode == REPLAY:
+            recorded = dict(recorder.endpoints or {})
+            rapyuta = dict(recorded.get("rapyuta") or {})
+            rerobots = dict(recorded.get("rerobots") or {})
+            rapyuta.setdefault("catalog_host", self.settings.rapyuta_catalog_url)
+            rapyuta.setdefault("core_api_host", self.settings.rapyuta_core_url)
+            rapyuta.update(auth_token=REPLAY_TOKEN, project=rapyuta.get("project") or "replay")
+            rerobots.setdefault("base_uri", self.settings.rerobots_url)
+            rerobots.update(api_token=REPLAY_TOKEN)
+            return {"rapyuta": rapyuta, "rerobots": rerobots, "roc": recorded.get("roc") or {}}
+        if mode == SIM:
+            info = self.sandbox.describe()
+            return {"rapyuta": info["rapyuta"], "rerobots": info["rerobots"],
+                    "roc": info.get("roc") or {}}
+        return {
+            "rapyuta": _Lazy({
+                "catalog_host": self.settings.rapyuta_catalog_url,
+                "core_api_host": self.settings.rapyuta_core_url,
+            }, {"auth_token": "RIO_AUTH_TOKEN", "project": "RIO_PROJECT"}),
+            "rerobots": _Lazy({"base_uri": self.settings.rerobots_url},
+                              {"api_token": "REROBOTS_API_TOKEN"}),
+            "roc": {},
+        }
+
+    def public_endpoints(self) -> dict[str, Any]:
+        """The endpoints without credentials, as written into recordings."""
+        if self.settings.mode == SIM:
+            info = self.sandbox.describe()
+            return {
+                "rapyuta": {k: info["rapyuta"][k] for k in ("catalog_host", "core_api_host",
+                                                            "project")},
+                "rerobots": {"base_uri": info["rerobots"]["base_uri"]},
+                "roc": info.get("roc") or {},
+            }
+        return {
+            "rapyuta": {"catalog_host": self.settings.rapyuta_catalog_url,
+                        "core_api_host": self.settings.rapyuta_core_url},
+            "rerobots": {"base_uri": self.settings.rerobots_url},
+            "roc": {},
+        }
+
+    def roc_endpoints(self, robo: Robo, base_port: int | None) -> Any:
+        """Broker endpoints for a test: --roc-broker, the recording, the sandbox, or a new one."""
+        from .roc import Endpoints, RocBroker, free_endpoints
+
+        if self.settings.roc_broker:
+            host, _, port = self.settings.roc_broker.partition(":")
+            return Endpoints(host, int(port) if port else (base_port or 5555))
+        if self.settings.mode == REPLAY:
+            roc = (robo.recorder.endpoints or {}).get("roc") or {}
+            return Endpoints(roc.get("address", "127.0.0.1"), int(roc.get("base_port", 5555)))
+        if self.settings.mode == SIM and base_port is None:
+            ep = self.sandbox.roc_endpoints
+            robo.recorder.endpoints.setdefault("roc", {}).update(
+                address=ep.brokerAddress, base_port=ep.brokerBasePort)
+            return ep
+        endpoints = (Endpoints("127.0.0.1", base_port) if base_port
+                     else free_endpoints("127.0.0.1"))
+        broker = RocBroker(endpoints).start()
+        robo.teardown.push("roc broker", broker.stop)
+        robo.recorder.endpoints.setdefault("roc", {}).update(
+            address=endpoints.brokerAddress, base_port=endpoints.brokerBasePort)
+        return endpoints
+
+    # -- rentals across xdist workers ----------------------------------------------------------
+    def rental_slot(self, clock: Clock, timeout: float) -> RentalSlot:
+        """Wait for one of ``--robo-max-rentals`` slots (shared by all workers via file locks)."""
+        limit = self.settings.max_rentals
+        if not limit or self.settings.mode == REPLAY:
+            return RentalSlot()
+        from filelock import FileLock, Timeout
+
+        folder = Path(self.settings.journal_dir) / "rentals"
+        folder.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + timeout
+        while True:
+            for slot in range(limit):
+                lock = FileLock(str(folder / f"slot-{slot}.lock"))
+                try:
+                    lock.acquire(timeout=0)
+                except Timeout:
+                    continue
+                return RentalSlot(lock)
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"no rental slot free after {timeout:.0f}s: all {limit} "
+                    "(--robo-max-rentals) are held by other workers"
+                )
+            time.sleep(0.05)
+
+    # -- live progress -------------------------------------------------------------------------
+    def progress(self, resource: str, what: str, elapsed: float) -> None:
+        """Show state changes of long waits in the terminal (main process only)."""
+        if self.worker != "main" or elapsed < 5.0 or self.settings.mode == REPLAY:
+            return
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        capture = self.config.pluginmanager.get_plugin("capturemanager")
+        if reporter is None:
+            return
+        ctx = (capture.global_and_fixture_disabled() if capture is not None
+               else contextlib.nullcontext())
+        with ctx:
+            reporter.write_line(f"robo: {resource}: {what} ({elapsed:.0f}s)")
+
+    # -- one test ------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def test(self, item: pytest.Item) -> Iterator[Robo]:
+        """Open the test's recording, the right clock and guards; yield its Robo; tear down."""
+        from .recording_support import open_recorder
+
+        record = TestRecord(item.nodeid)
+        self.records[item.nodeid] = record
+        recorder = open_recorder(self, item)
+        record.recording = recorder.path
+        clock: Clock = recorder.clock if self.settings.mode == REPLAY else SystemClock()
+        robo = Robo(self, item.nodeid, recorder, record, clock)
+        failures: list[tuple[str, BaseException]] = []
+        try:
+            with use_clock(clock), recorder.activate():
+                try:
+                    yield robo
+                finally:
+                    failures = robo.close()
+        finally:
+            recorder.close(failed=bool(failures))
+            if isinstance(clock, VirtualClock):
+                record.event(0.0, "replay clock", f"skipped {clock.slept:.1f}s of waiting")
+        if failures:
+            what, exc = failures[0]
+            raise RuntimeError(
+                f"teardown failed for {len(failures)} resource(s); first: {what}: {exc}. "
+                f"Run `robofixtures reap --journal-dir {self.settings.journal_dir}` to delete "
+                "what is left."
+            ) from exc
+
+
+class _Lazy(dict):  # type: ignore[type-arg]
+    """Endpoint info whose credentials are read from the environment when first needed."""
+
+    def __init__(self, data: dict[str, Any], env: dict[str, str]) -> None:
+        super().__init__(data)
+        self._env = env
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._env:
+            return credential(self._env[key])
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        if key in self._env:
+            return self[key]
+        return super().get(key, default)
+
+
+__all__ = ["RoboSession", "LIVE", "SIM", "REPLAY"]

@@ -1,0 +1,177 @@
+"""Command-line options and ini keys, resolved into one :class:`RoboSettings`.
+
+Precedence: command line, then ini (``robo_*``), then defaults. Credentials come from the
+environment only, and only in live mode.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPLAY, LIVE, SIM = "replay", "live", "sim"
+
+RAPYUTA_CATALOG = "https://gacatalog.apps.okd4v2.prod.rapyuta.io"
+RAPYUTA_CORE = "https://gaapiserver.apps.okd4v2.prod.rapyuta.io"
+REROBOTS_API = "https://api.rerobots.net"
+
+# (option, ini key, help, default) for the value options; flags are added separately.
+_VALUES: list[tuple[str, str, str, str | None]] = [
+    ("--robo-cassette-dir", "robo_cassette_dir",
+     "where recordings live (default: cassettes/ under the rootdir)", "cassettes"),
+    ("--robo-artifacts-dir", "robo_artifacts_dir",
+     "where camera frames and logs are saved (default: robo-artifacts/)", "robo-artifacts"),
+    ("--robo-journal-dir", "robo_journal_dir",
+     "where the run journal used by `robofixtures reap` is kept (default: .robofixtures/)",
+     ".robofixtures"),
+    ("--robo-rapyuta-catalog-url", "robo_rapyuta_catalog_url",
+     "rapyuta.io catalog host for live mode", RAPYUTA_CATALOG),
+    ("--robo-rapyuta-core-url", "robo_rapyuta_core_url",
+     "rapyuta.io core API host for live mode", RAPYUTA_CORE),
+    ("--robo-rerobots-url", "robo_rerobots_url", "rerobots API base URI for live mode",
+     REROBOTS_API),
+    ("--robo-roc-broker", "robo_roc_broker",
+     "use the ROC broker at HOST[:PORT] instead of starting a local one", None),
+    ("--robo-timeout", "robo_timeout",
+     "default seconds to wait for a resource to become ready (default 600)", "600"),
+    ("--robo-max-rentals", "robo_max_rentals",
+     "at most this many rerobots workspaces rented at once across xdist workers", None),
+    ("--robo-sim-delay", "robo_sim_delay",
+     "provisioning delay of the embedded sandbox in seconds (default 0.3)", "0.3"),
+]
+
+
+def add_options(parser: pytest.Parser) -> None:
+    """Register the ``--robo-*`` options and ``robo_*`` ini keys."""
+    group = parser.getgroup("robofixtures", "robot fixtures: rapyuta.io, rerobots, ROC")
+    mode = group.addoption
+    mode("--robo-live", action="store_true", default=False,
+         help="provision on the real services (credentials from the environment) and record")
+    mode("--robo-sim", action="store_true", default=False,
+         help="provision on the embedded sandbox on loopback and record")
+    mode("--robo-require-devices", action="store_true", default=False,
+         help="fail, instead of skip, a test whose online_device has no match")
+    mode("--robo-keep", action="store_true", default=False,
+         help="do not tear resources down (debugging); prints how to reap them later")
+    for option, ini, help_text, default in _VALUES:
+        dest = option[2:].replace("-", "_")
+        extra = ["--roc-broker"] if option == "--robo-roc-broker" else []
+        group.addoption(option, *extra, dest=dest, default=None, help=help_text)
+        parser.addini(ini, help_text, default=default)
+    parser.addini("robo_scrub_fields", "extra JSON field names to scrub from recordings",
+                  type="linelist", default=[])
+    parser.addini("robo_scrub_patterns", "extra regular expressions to scrub from recordings",
+                  type="linelist", default=[])
+
+
+@dataclass
+class RoboSettings:
+    """Everything the plugin needs to know from the command line and ini."""
+
+    mode: str
+    rootdir: Path
+    cassette_dir: Path
+    artifacts_dir: Path
+    journal_dir: Path
+    rapyuta_catalog_url: str
+    rapyuta_core_url: str
+    rerobots_url: str
+    roc_broker: str | None
+    timeout: float
+    max_rentals: int | None
+    sim_delay: float
+    require_devices: bool
+    keep: bool
+    scrub_fields: list[str] = field(default_factory=list)
+    scrub_patterns: list[str] = field(default_factory=list)
+
+    @property
+    def records(self) -> bool:
+        """True when this run provisions for real and writes recordings."""
+        return self.mode in (LIVE, SIM)
+
+
+def _value(config: pytest.Config, option: str, ini: str) -> str | None:
+    cli = config.getoption(option[2:].replace("-", "_"))
+    if cli is not None:
+        return str(cli)
+    value = config.getini(ini)
+    return str(value) if value not in (None, "") else None
+
+
+def _number(config: pytest.Config, option: str, ini: str, kind: type) -> float | int | None:
+    raw = _value(config, option, ini)
+    if raw is None:
+        return None
+    try:
+        number = kind(raw)
+    except ValueError:
+        raise pytest.UsageError(
+            f"{option} / ini {ini} must be a {kind.__name__} number, got {raw!r}"
+        ) from None
+    if number <= 0 and option != "--robo-sim-delay":
+        raise pytest.UsageError(f"{option} / ini {ini} must be > 0, got {raw!r}")
+    return number
+
+
+def load_settings(config: pytest.Config) -> RoboSettings:
+    """Resolve options, ini and defaults; raise ``pytest.UsageError`` on a bad value."""
+    live, sim = config.getoption("robo_live"), config.getoption("robo_sim")
+    if live and sim:
+        raise pytest.UsageError("--robo-live and --robo-sim exclude each other: pick one mode")
+    mode = LIVE if live else SIM if sim else REPLAY
+    root = Path(config.rootpath)
+
+    def path(option: str, ini: str) -> Path:
+        raw = _value(config, option, ini) or ""
+        p = Path(os.path.expanduser(raw))
+        return p if p.is_absolute() else root / p
+
+    max_rentals = _number(config, "--robo-max-rentals", "robo_max_rentals", int)
+    return RoboSettings(
+        mode=mode,
+        rootdir=root,
+        cassette_dir=path("--robo-cassette-dir", "robo_cassette_dir"),
+        artifacts_dir=path("--robo-artifacts-dir", "robo_artifacts_dir"),
+        journal_dir=path("--robo-journal-dir", "robo_journal_dir"),
+        rapyuta_catalog_url=(_value(config, "--robo-rapyuta-catalog-url",
+                                    "robo_rapyuta_catalog_url") or RAPYUTA_CATALOG).rstrip("/"),
+        rapyuta_core_url=(_value(config, "--robo-rapyuta-core-url", "robo_rapyuta_core_url")
+                          or RAPYUTA_CORE).rstrip("/"),
+        rerobots_url=(_value(config, "--robo-rerobots-url", "robo_rerobots_url")
+                      or REROBOTS_API).rstrip("/"),
+        roc_broker=_value(config, "--robo-roc-broker", "robo_roc_broker"),
+        timeout=float(_number(config, "--robo-timeout", "robo_timeout", float) or 600.0),
+        max_rentals=int(max_rentals) if max_rentals is not None else None,
+        sim_delay=float(_number(config, "--robo-sim-delay", "robo_sim_delay", float) or 0.0),
+        require_devices=bool(config.getoption("robo_require_devices")),
+        keep=bool(config.getoption("robo_keep")),
+        scrub_fields=list(config.getini("robo_scrub_fields")),
+        scrub_patterns=list(config.getini("robo_scrub_patterns")),
+    )
+
+
+class MissingCredential(Exception):
+    """A live-mode credential is not in the environment."""
+
+
+CREDENTIAL_HELP = {
+    "RIO_AUTH_TOKEN": "your rapyuta.io auth token",
+    "RIO_PROJECT": "your rapyuta.io project GUID",
+    "REROBOTS_API_TOKEN": "your rerobots API token",
+}
+
+
+def credential(name: str) -> str:
+    """Read one credential from the environment or raise :class:`MissingCredential`."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise MissingCredential(
+            f"{name} is not set: live mode (--robo-live) reads {CREDENTIAL_HELP[name]} from the "
+            f"environment. Export {name}=..., or run with --robo-sim to use the embedded "
+            f"sandbox, or without either flag to replay recordings."
+        )
+    return value

@@ -1,0 +1,144 @@
+"""The whole embedded sandbox: rapyuta.io, rerobots and a ROC broker with sample objects.
+
+Started in-process by ``pytest --robo-sim`` (one per xdist worker) or standalone by
+``robofixtures sim``, which prints :meth:`Sandbox.describe` as one JSON line.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ._wsgi import SimServer
+
+#: The sandbox's credentials. They open nothing but a local sandbox, so they are not secrets.
+RAPYUTA_TOKEN = "sim-token"
+RAPYUTA_PROJECT = "sim-project"
+REROBOTS_TOKEN = "sim-rerobots-token"
+
+
+class Sandbox:
+    """Start and stop every simulated service on free loopback ports."""
+
+    def __init__(
+        self,
+        *,
+        delay: float = 0.3,
+        scratch_root: Path | None = None,
+        roc: bool = True,
+        rapyuta_token: str = RAPYUTA_TOKEN,
+        rapyuta_project: str = RAPYUTA_PROJECT,
+        rerobots_token: str = REROBOTS_TOKEN,
+    ) -> None:
+        self.delay = delay
+        self.roc = roc
+        self.rapyuta_token = rapyuta_token
+        self.rapyuta_project = rapyuta_project
+        self.rerobots_token = rerobots_token
+        self._own_scratch = scratch_root is None
+        self.scratch_root = Path(scratch_root or tempfile.mkdtemp(prefix="robofixtures-sim-"))
+        self.rapyuta: SimServer | None = None
+        self.rerobots: SimServer | None = None
+        self.roc_endpoints: Any = None
+        self._roc_broker: Any = None
+        self._roc_objects: Any = None
+
+    def start(self) -> Sandbox:
+        """Start all services; stops what already started if one fails."""
+        from .rapyuta import RapyutaSim
+        from .rerobots import RerobotsSim
+
+        try:
+            self.rapyuta = SimServer(RapyutaSim(
+                token=self.rapyuta_token, project=self.rapyuta_project, delay=self.delay,
+                scratch_root=self.scratch_root / "rapyuta",
+            )).start()
+            self.rerobots = SimServer(RerobotsSim(
+                token=self.rerobots_token, delay=self.delay,
+                scratch_root=self.scratch_root / "rerobots",
+            )).start()
+            if self.roc:
+                self._start_roc()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start_roc(self) -> None:
+        # ROC objects are servers of the ROC system itself, not clients of a cloud.
+        from ..roc import Endpoints, RocBroker, free_endpoints
+        from .roc_objects import start_sample_objects
+
+        endpoints: Endpoints = free_endpoints("127.0.0.1")
+        self._roc_broker = RocBroker(endpoints).start()
+        self.roc_endpoints = endpoints
+        self._roc_objects = start_sample_objects(endpoints)
+
+    def stop(self) -> None:
+        """Stop every service and remove the scratch directory the sandbox made."""
+        for stop in (
+            getattr(self._roc_objects, "stop", None),
+            getattr(self._roc_broker, "stop", None),
+            getattr(self.rerobots, "stop", None),
+            getattr(self.rapyuta, "stop", None),
+        ):
+            if stop is not None:
+                try:
+                    stop()
+                except Exception:  # keep stopping the rest
+                    pass
+        self._roc_objects = self._roc_broker = self.rapyuta = self.rerobots = None
+        if self._own_scratch:
+            shutil.rmtree(self.scratch_root, ignore_errors=True)
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def describe(self) -> dict[str, Any]:
+        """Endpoints and credentials of the running sandbox, as plain JSON data."""
+        assert self.rapyuta is not None and self.rerobots is not None, "sandbox not started"
+        info: dict[str, Any] = {
+            "rapyuta": {
+                "catalog_host": self.rapyuta.url,
+                "core_api_host": self.rapyuta.url,
+                "auth_token": self.rapyuta_token,
+                "project": self.rapyuta_project,
+                "admin": f"{self.rapyuta.url}/_admin/resources",
+            },
+            "rerobots": {
+                "base_uri": self.rerobots.url,
+                "api_token": self.rerobots_token,
+                "admin": f"{self.rerobots.url}/_admin/resources",
+            },
+        }
+        if self.roc_endpoints is not None:
+            ep = self.roc_endpoints
+            info["roc"] = {
+                "address": ep.brokerAddress, "base_port": ep.brokerBasePort,
+                "broker": ep.rocBroker, "xsub": ep.generalXSUB, "xpub": ep.generalXPUB,
+            }
+        return info
+
+    def live_resources(self) -> dict[str, Any]:
+        """What exists right now in each service (for leak checks)."""
+        out: dict[str, Any] = {}
+        if self.rapyuta is not None:
+            out["rapyuta"] = self.rapyuta.app.live_resources()
+        if self.rerobots is not None:
+            out["rerobots"] = self.rerobots.app.live_resources()
+        return out
+
+    def leaked(self) -> list[str]:
+        """One line per live resource: empty when nothing was left behind."""
+        lines = []
+        for service, kinds in self.live_resources().items():
+            for kind, items in kinds.items():
+                for item in items:
+                    ident = item.get("id") or item.get("guid") or item.get("name") or item
+                    lines.append(f"{service} {kind} {ident}")
+        return lines
