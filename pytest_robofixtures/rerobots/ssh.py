@@ -196,6 +196,7 @@ class ParamikoSSHSession:
         chan = transport.open_session(timeout=timeout)
         try:
             chan.exec_command(command)
+            chan.shutdown_write()  # no stdin: a command reading it sees EOF instead of hanging
             out: list[bytes] = []
             err: list[bytes] = []
             deadline = None if timeout is None else time.monotonic() + timeout
