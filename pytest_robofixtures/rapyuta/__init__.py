@@ -1,0 +1,67 @@
+"""rapyuta.io client with the official SDK's surface, built on a session with timeouts and retries.
+
+>>> from pytest_robofixtures.rapyuta import Client, ROSDistro
+>>> client = Client("token", "project-guid")                      # doctest: +SKIP
+>>> net = client.create_cloud_routed_network("net", ROSDistro.NOETIC, True)  # doctest: +SKIP
+>>> net.poll_routed_network_till_ready(timeout=120)               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from .client import DEFAULT_HOSTS, Client
+from .deployment import Deployment, DeploymentStatus
+from .device import Device
+from .device_models import (
+    Command,
+    DeviceConfig,
+    Label,
+    LogsUploadRequest,
+    LogUploads,
+    LogUploadStatus,
+    Metric,
+    SharedURL,
+    TopicsStatus,
+)
+from .enums import (
+    DeploymentPhaseConstants,
+    DeploymentStatusConstants,
+    DeviceArch,
+    DeviceRuntime,
+    DeviceStatus,
+    QoS,
+    RestartPolicy,
+    ROSDistro,
+    Runtime,
+    SystemMetric,
+    TopicKind,
+    TopicQOS,
+)
+from .errors import *  # noqa: F403
+from .errors import __all__ as _errors
+from .manifest import load_manifest, validate_manifest
+from .package import Package, Plan
+from .provision import ExecutableMount, NativeNetwork, ProvisionConfiguration, StaticRoute
+from .rosbag import (
+    OverrideOptions,
+    ROSBagCompression,
+    ROSBagJob,
+    ROSBagOnDemandUploadOptions,
+    ROSBagOptions,
+    ROSBagTimeRange,
+    ROSBagUploadTypes,
+    TopicOverrideInfo,
+    UploadOptions,
+)
+from .routed_network import Limits, Parameters, RoutedNetwork, RoutedNetworkLimits
+
+__all__ = [
+    "Client", "DEFAULT_HOSTS", "Deployment", "DeploymentStatus", "Device", "Command",
+    "DeviceConfig", "Label", "LogsUploadRequest", "LogUploads", "LogUploadStatus", "Metric",
+    "SharedURL", "TopicsStatus", "DeploymentPhaseConstants", "DeploymentStatusConstants",
+    "DeviceArch", "DeviceRuntime", "DeviceStatus", "QoS", "RestartPolicy", "ROSDistro", "Runtime",
+    "SystemMetric", "TopicKind", "TopicQOS", "load_manifest", "validate_manifest", "Package",
+    "Plan", "ExecutableMount", "NativeNetwork", "ProvisionConfiguration", "StaticRoute",
+    "OverrideOptions", "ROSBagCompression", "ROSBagJob", "ROSBagOnDemandUploadOptions",
+    "ROSBagOptions", "ROSBagTimeRange", "ROSBagUploadTypes", "TopicOverrideInfo", "UploadOptions",
+    "Limits", "Parameters", "RoutedNetwork", "RoutedNetworkLimits", *_errors,
+]

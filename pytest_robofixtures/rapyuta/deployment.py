@@ -1,0 +1,77 @@
+"""Deployments: instances of a package plan (catalog ``/serviceinstance``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from ._model import ObjDict, require_str
+from ._poll import OnChange, poll_till_ready
+from .errors import APIError
+
+if TYPE_CHECKING:
+    from ._rest import Rest
+
+VOLUME_PACKAGE_ID = "io-public-persistent-volume"
+
+
+class DeploymentStatus(ObjDict):
+    """The body of ``GET /serviceinstance/{id}``: phase, status, errors, componentInfo, etc."""
+
+
+class Deployment(ObjDict):
+    """A deployment; its keys are the server's fields (deploymentId, name, phase, status, …)."""
+
+    def __init__(self, data: dict[str, Any], rest: Rest, *, partial: bool = False) -> None:
+        super().__init__(data)
+        self._rest = rest
+        self.is_partial = partial
+
+    @property
+    def _id(self) -> str:
+        return require_str(self.get("deploymentId"), "deploymentId")
+
+    def get_status(self, retry_limit: int = 0) -> DeploymentStatus:
+        """The deployment's current state (one GET)."""
+        body = self._rest.catalog("GET", f"/serviceinstance/{self._id}")
+        if not isinstance(body, dict):
+            raise APIError(f"GET /serviceinstance/{self._id}: expected an object, got {body!r}")
+        return DeploymentStatus(body)
+
+    def refresh(self, retry_limit: int = 0) -> Deployment:
+        """Fetch the deployment again and update this object."""
+        self.update(self.get_status())
+        self.is_partial = False
+        return self
+
+    def poll_deployment_till_ready(
+        self,
+        retry_count: int = 50,
+        sleep_interval: float = 6,
+        ready_phases: Iterable[str] | None = None,
+        *,
+        timeout: float | None = None,
+        on_change: OnChange | None = None,
+    ) -> DeploymentStatus:
+        """Wait until phase Succeeded and status Running (or a phase in ``ready_phases``).
+
+        Adaptive: polls start fast and back off up to ``sleep_interval``; gives up after
+        ``timeout`` (default ``retry_count * sleep_interval``) with RetriesExhausted, and raises
+        DeploymentNotRunningException as soon as the deployment fails. Returns the last status
+        and updates this object with it.
+        """
+        status: DeploymentStatus = poll_till_ready(
+            self.get_status, what=f"deployment {self.get('name')!r} ({self._id})",
+            retry_count=retry_count, sleep_interval=sleep_interval, timeout=timeout,
+            clock=self._rest.clock, ready_phases=ready_phases or (), on_change=on_change,
+        )
+        self.update(status)
+        return status
+
+    def deprovision(self, retry_limit: int = 0) -> bool:
+        """Delete the deployment (``DELETE /v2/service_instances/{id}``)."""
+        params = {"plan_id": self.get("planId", ""), "service_id": self.get("packageId", ""),
+                  "accepts_incomplete": "false"}
+        self._rest.request("DELETE", f"{self._rest.catalog_host}/v2/service_instances/{self._id}",
+                           params=params)
+        return True
