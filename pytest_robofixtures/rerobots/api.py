@@ -177,8 +177,20 @@ class APIClient:
         )
 
     def _raw_error(self, res: requests.Response) -> Error:
-        """Error family A: the raw text of the reply."""
-        return self._fail(Error, res, res.text.strip() or res.reason, _body(res))
+        """Error family A: the raw text of the reply (a plain Error, as in 0.11.0)."""
+        payload = _body(res)
+        if isinstance(payload, dict) and payload.get("error_message") == WRONG_TOKEN:
+            if not self.__api_token:
+                return self._fail(
+                    MissingAPIToken, res,
+                    f"{WRONG_TOKEN}: this client has no API token; set {TOKEN_ENV} "
+                    "(or pass api_token=...)", payload,
+                )
+            return self._fail(
+                Error, res, f"{WRONG_TOKEN} (check {TOKEN_ENV} or the api_token argument)",
+                payload,
+            )
+        return self._fail(Error, res, res.text.strip() or res.reason, payload)
 
     def _auth_aware_error(self, res: requests.Response) -> Error:
         """Error family B: a wrong token is :class:`WrongAuthToken`."""

@@ -17,6 +17,7 @@ from ..common.transports import SSHSession
 from .api import APIClient
 from .camera import Camera
 from .errors import (
+    BusyWorkspaceDeployment,
     BusyWorkspaceInstance,
     Error,
     HostKeyMismatch,
@@ -95,18 +96,18 @@ class Instance:
         self._wdeployment_id = wdeployment_id
 
         if instance_id is None:
-            if self._wdeployment_id is None:
+            if self._wdeployment_id is not None:
+                candidates = [self._wdeployment_id]
+            else:
                 assert types is not None
-                candidates = self.apic.get_wdeployments(types=types)
-                if not candidates:
+                found = self.apic.get_wdeployments(types=types)
+                if not found:
                     raise ValueError(
                         f"no workspace deployments of any type in {types} "
                         "(list them with APIClient.get_wdeployments())"
                     )
-                self._wdeployment_id = str(candidates[0]["id"])
-            payload = self.apic.request_instance(
-                self._wdeployment_id, reserve=False, duration=duration, vpn=vpn
-            )
+                candidates = [str(d["id"]) for d in found]
+            payload = self._request_first_free(candidates, duration=duration, vpn=vpn)
             if "id" not in payload:
                 raise Error(f"POST /new/{self._wdeployment_id} gave no instance id: {payload}")
             if payload.get("success") is False:
@@ -132,6 +133,30 @@ class Instance:
                     f"of {types}"
                 )
             self._absorb(payload)
+
+    def _request_first_free(
+        self, candidates: list[str], *, duration: int | None, vpn: bool
+    ) -> dict[str, Any]:
+        """POST /new to each candidate in turn until one is not busy."""
+        busy: BusyWorkspaceDeployment | None = None
+        for wdid in candidates:
+            try:
+                payload = self.apic.request_instance(
+                    wdid, reserve=False, duration=duration, vpn=vpn
+                )
+            except BusyWorkspaceDeployment as exc:
+                busy = exc
+                continue
+            self._wdeployment_id = wdid
+            return payload
+        assert busy is not None
+        if len(candidates) == 1:
+            raise busy
+        raise BusyWorkspaceDeployment(
+            f"all {len(candidates)} matching workspace deployments are busy "
+            f"({', '.join(candidates)}); last answer: {busy}",
+            method=busy.method, path=busy.path, status=busy.status, payload=busy.payload,
+        )
 
     # -- identity and state ----------------------------------------------------------------------
     @property
