@@ -49,14 +49,25 @@ def _validate_component(comp: Any, where: str) -> str:
     if "architecture" in comp and comp["architecture"] not in arches:
         raise _fail(f"{where}architecture",
                     f"must be one of {arches}, got {comp['architecture']!r}")
+    if comp["requiredRuntime"] == Runtime.DEVICE.value and "architecture" not in comp:
+        raise _fail(f"{where}architecture", f"is missing (device components need one of {arches})")
+    exe_names: set[str] = set()
     for i, exe in enumerate(_require_list(comp, "executables", where, non_empty=True)):
         ewhere = f"{where}executables[{i}]."
         if not isinstance(exe, dict):
             raise _fail(ewhere.rstrip("."), f"must be an object, got {exe!r}")
-        _require_str(exe, "name", ewhere)
-        if "cmd" in exe and not (isinstance(exe["cmd"], list)
-                                 and all(isinstance(c, str) for c in exe["cmd"])):
-            raise _fail(f"{ewhere}cmd", f"must be a list of strings, got {exe['cmd']!r}")
+        exe_name = _require_str(exe, "name", ewhere)
+        if exe_name in exe_names:
+            raise _fail(f"{ewhere}name", f"{exe_name!r} is used twice in the component")
+        exe_names.add(exe_name)
+        cmd = exe.get("cmd", [])
+        if not (isinstance(cmd, list) and all(isinstance(c, str) for c in cmd)):
+            raise _fail(f"{ewhere}cmd", f"must be a list of strings, got {cmd!r}")
+        is_docker = any(exe.get(k) for k in ("docker", "gitExecutable", "buildGUID"))
+        if comp["requiredRuntime"] == Runtime.CLOUD.value and not is_docker:
+            raise _fail(f"{ewhere}docker", "is missing (cloud executables run a docker image)")
+        if not is_docker and not cmd:
+            raise _fail(f"{ewhere}cmd", "is missing (an executable needs a cmd or a docker image)")
     for i, param in enumerate(_require_list(comp, "parameters", where, non_empty=False)):
         pwhere = f"{where}parameters[{i}]."
         if not isinstance(param, dict):
@@ -77,11 +88,15 @@ def validate_manifest(manifest: Any) -> dict[str, Any]:
             f"manifest must be a dict (a package manifest); got {type(manifest).__name__}")
     _require_str(manifest, "name", "")
     _require_str(manifest, "packageVersion", "")
+    plan_names: set[str] = set()
     for p, plan in enumerate(_require_list(manifest, "plans", "", non_empty=True)):
         where = f"plans[{p}]."
         if not isinstance(plan, dict):
             raise _fail(f"plans[{p}]", f"must be an object, got {plan!r}")
-        _require_str(plan, "name", where)
+        plan_name = _require_str(plan, "name", where)
+        if plan_name in plan_names:
+            raise _fail(f"{where}name", f"{plan_name!r} is used by two plans")
+        plan_names.add(plan_name)
         if "singleton" in plan and not isinstance(plan["singleton"], bool):
             raise _fail(f"{where}singleton", f"must be true or false, got {plan['singleton']!r}")
         seen: set[str] = set()

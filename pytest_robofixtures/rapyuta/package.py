@@ -66,7 +66,11 @@ class Plan(ObjDict):
             for kind in _ROS_KINDS:
                 entries.extend(ros.get(kind) or [])
         inbound = self.get("inboundROSInterfaces") or {}
+        if isinstance(inbound, dict) and isinstance(inbound.get("inboundROSInterfaces"), dict):
+            inbound = inbound["inboundROSInterfaces"]  # the catalog nests it once more
         if isinstance(inbound, dict):
+            if inbound.get("anyIncomingScopedOrTargetedRosConfig"):
+                return True
             for kind in _ROS_KINDS:
                 entries.extend(inbound.get(kind) or [])
         return any(isinstance(e, dict) and (e.get("scoped") or e.get("targeted"))
