@@ -1,0 +1,440 @@
+"""The recording bundle: ``recording.yaml`` plus content-addressed ``blobs/``, read and written.
+
+In memory a bundle holds *raw* entries (bytes bodies, live values); :meth:`Bundle.save` converts
+them to the stored form (JSON bodies as structured YAML, binary payloads moved into blobs),
+scrubs secrets and writes everything atomically. :meth:`Bundle.load` does the reverse.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as _dt
+import hashlib
+import json
+import os
+import tempfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .. import __version__
+from .errors import RecordingCorrupt, RecordingMismatch, RecordingMissing
+from .paths import BLOBS_DIR, RECORDING_FILE
+from .scrub import Scrubber
+
+FORMAT_VERSION = 1
+END_KEY = "end_of_recording"
+INLINE_BINARY_MAX = 256
+BLOB_MIN_BASE64 = 64
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_BaseDumper):
+    """Safe dumper writing multi-line strings as literal blocks (readable diffs)."""
+
+
+def _str_representer(dumper: Any, data: str) -> Any:
+    style = "|" if "\n" in data and len(data) < 100_000 else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _str_representer)
+
+
+def dump_yaml(doc: Any) -> str:
+    """YAML text of a document (safe dumper, key order kept)."""
+    return str(yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100))
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temp file in the same directory and ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def blob_extension(data: bytes) -> str:
+    """``jpg``/``png`` by magic bytes, else ``bin``."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "jpg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    return "bin"
+
+
+def _now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def tagged(obj: Any) -> Any:
+    """JSON-like data with bytes as ``{"$base64": ...}`` and tuples as lists (for YAML)."""
+    if isinstance(obj, (bytes, bytearray)):
+        return {"$base64": base64.b64encode(bytes(obj)).decode()}
+    if isinstance(obj, dict):
+        return {str(k): tagged(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [tagged(v) for v in obj]
+    return obj
+
+
+def untagged(obj: Any) -> Any:
+    """Reverse of :func:`tagged`."""
+    if isinstance(obj, dict):
+        if len(obj) == 1 and "$base64" in obj:
+            return base64.b64decode(obj["$base64"])
+        return {k: untagged(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [untagged(v) for v in obj]
+    return obj
+
+
+class Bundle:
+    """One recording: sections of raw entries, metadata and blobs, bound to a directory."""
+
+    def __init__(self, directory: str | Path, rerecord_command: str) -> None:
+        self.directory = Path(directory)
+        self.path = self.directory / RECORDING_FILE
+        self.blobs_dir = self.directory / BLOBS_DIR
+        self.rerecord_command = rerecord_command
+        self.metadata: dict[str, Any] = {}
+        self.clock: dict[str, Any] = {}
+        self.names: list[dict[str, Any]] = []
+        self.http: list[dict[str, Any]] = []
+        self.ssh: list[dict[str, Any]] = []
+        self.roc_calls: list[dict[str, Any]] = []
+        self.roc_feeds: list[dict[str, Any]] = []
+        self.roc_seq = 0
+        self._blobs: dict[str, bytes] = {}
+        self._blob_cache: dict[str, bytes] = {}
+        self.replayers: dict[str, Any] = {}  # per-transport replay state
+
+    # -- errors ------------------------------------------------------------------------------
+    def corrupt(self, problem: str) -> RecordingCorrupt:
+        """A :class:`RecordingCorrupt` for this bundle."""
+        return RecordingCorrupt(self.path, problem, self.rerecord_command)
+
+    def mismatch(
+        self, transport: str, wanted: str, nearest: str | None, differences: list[str], count: int
+    ) -> RecordingMismatch:
+        """A :class:`RecordingMismatch` for this bundle."""
+        return RecordingMismatch(
+            self.path, transport, wanted, nearest, differences, self.rerecord_command, count
+        )
+
+    def next_roc_seq(self) -> int:
+        """Order number shared by ROC calls and feed items (their interleaving is kept)."""
+        self.roc_seq += 1
+        return self.roc_seq
+
+    # -- blobs -------------------------------------------------------------------------------
+    def _put_blob(self, data: bytes, scrubber: Scrubber | None) -> str:
+        if scrubber is not None:
+            data = scrubber.binary(data)
+        name = f"{hashlib.sha256(data).hexdigest()}.{blob_extension(data)}"
+        self._blobs[name] = data
+        return name
+
+    def blob(self, name: str) -> bytes:
+        """The bytes of a stored blob; a missing or altered one is :class:`RecordingCorrupt`."""
+        cached = self._blob_cache.get(name)
+        if cached is not None:
+            return cached
+        if "/" in name or "\\" in name or name.startswith("."):
+            raise self.corrupt(f"invalid blob name {name!r}")
+        path = self.blobs_dir / name
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise self.corrupt(f"blob {path} is missing") from None
+        if hashlib.sha256(data).hexdigest() != name.split(".")[0]:
+            raise self.corrupt(f"blob {path} does not match its sha256 (altered or truncated)")
+        self._blob_cache[name] = data
+        return data
+
+    # -- bodies ------------------------------------------------------------------------------
+    def _encode_bytes(self, data: bytes | None, scrubber: Scrubber | None) -> Any:
+        if data is None:
+            return None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            if len(data) > INLINE_BINARY_MAX:
+                return {"blob": self._put_blob(data, scrubber)}
+            return {"base64": base64.b64encode(data).decode()}
+        return text
+
+    def _encode_body(self, data: bytes | None, scrubber: Scrubber | None) -> Any:
+        if not data:
+            return None
+        text = self._encode_bytes(data, scrubber)
+        if not isinstance(text, str):
+            return text
+        if text.lstrip()[:1] in ("{", "["):
+            try:
+                obj = json.loads(text)
+            except ValueError:
+                pass
+            else:
+                pointers: list[list[Any]] = []
+                obj = self._extract_blobs(obj, [], pointers, scrubber)
+                body: dict[str, Any] = {"json": obj}
+                if pointers:
+                    body["blobs"] = pointers
+                return body
+        return {"string": text}
+
+    def _extract_blobs(
+        self, obj: Any, path: list[Any], pointers: list[list[Any]], scrubber: Scrubber | None
+    ) -> Any:
+        """Move base64 payloads (``{"coding": "base64", "data": ...}``) into blobs."""
+        if isinstance(obj, dict):
+            coding = obj.get("coding")
+            data = obj.get("data")
+            out: dict[str, Any] = {}
+            for k, v in obj.items():
+                if (k == "data" and isinstance(coding, str) and coding.lower() == "base64"
+                        and isinstance(data, str) and len(data) >= BLOB_MIN_BASE64):
+                    try:
+                        raw = base64.b64decode(data, validate=True)
+                    except (binascii.Error, ValueError):
+                        out[k] = v
+                        continue
+                    if base64.b64encode(raw).decode() == data:  # restorable byte-identically
+                        out[k] = {"$blob": self._put_blob(raw, scrubber)}
+                        pointers.append([*path, k])
+                        continue
+                out[k] = self._extract_blobs(v, [*path, k], pointers, scrubber)
+            return out
+        if isinstance(obj, list):
+            return [self._extract_blobs(v, [*path, i], pointers, scrubber)
+                    for i, v in enumerate(obj)]
+        return obj
+
+    def decode_body(self, body: Any) -> bytes:
+        """Bytes of a stored body (blobs restored)."""
+        if body is None:
+            return b""
+        if isinstance(body, str):
+            return body.encode("utf-8")
+        if not isinstance(body, dict):
+            raise self.corrupt(f"unexpected body {body!r:.80}")
+        if "json" in body:
+            return json.dumps(self.json_body(body)).encode("utf-8")
+        if "string" in body:
+            return str(body["string"]).encode("utf-8")
+        if "base64" in body:
+            return base64.b64decode(body["base64"])
+        if "blob" in body:
+            return self.blob(body["blob"])
+        raise self.corrupt(f"unexpected body keys {sorted(body)}")
+
+    def json_body(self, body: dict[str, Any]) -> Any:
+        """The JSON value of a stored ``{"json": ...}`` body, with blobs put back as base64."""
+        obj = body["json"]
+        for pointer in body.get("blobs") or ():
+            parent = obj
+            for key in pointer[:-1]:
+                parent = parent[key]
+            ref = parent[pointer[-1]]
+            if not isinstance(ref, dict) or "$blob" not in ref:
+                raise self.corrupt(f"blob reference at {pointer} is missing")
+            parent[pointer[-1]] = base64.b64encode(self.blob(ref["$blob"])).decode()
+        if body.get("blobs"):
+            body.pop("blobs")  # restored in place; keep it restored for later replays
+        return obj
+
+    # -- HTTP stored form --------------------------------------------------------------------
+    def _store_http(self, entry: dict[str, Any], scrubber: Scrubber | None) -> dict[str, Any]:
+        req, resp = entry["request"], entry["response"]
+        resp_headers = {k: v for k, v in resp["headers"].items()
+                        if k.lower() not in ("content-length", "transfer-encoding")}
+        resp_body = resp["body"]
+        encoding = next((v for k, v in resp_headers.items() if k.lower() == "content-encoding"),
+                        None)
+        if encoding and resp_body:
+            enc = (encoding[0] if isinstance(encoding, list) else encoding).lower()
+            try:
+                if enc in ("gzip", "x-gzip"):
+                    resp_body = zlib.decompress(resp_body, 16 + zlib.MAX_WBITS)
+                elif enc == "deflate":
+                    resp_body = zlib.decompress(resp_body)
+                else:
+                    enc = ""
+            except zlib.error:
+                enc = ""
+            if enc:
+                resp_headers = {k: v for k, v in resp_headers.items()
+                                if k.lower() != "content-encoding"}
+        req_headers = {k: _one(v) for k, v in req["headers"].items()}
+        stored = {
+            "request": {
+                "method": req["method"],
+                "uri": req["uri"],
+                "headers": req_headers,
+                "body": self._encode_body(req["body"], scrubber),
+            },
+            "response": {
+                "status": {"code": resp["status"]["code"], "message": resp["status"]["message"]},
+                "headers": {k: _one(v) for k, v in resp_headers.items()},
+                "body": self._encode_body(resp_body, scrubber),
+            },
+        }
+        if scrubber is not None:
+            sreq, sresp = stored["request"], stored["response"]
+            sreq["uri"] = scrubber.uri(sreq["uri"])
+            sreq["headers"] = scrubber.header_values(sreq["headers"])
+            sreq["body"] = scrubber.data(sreq["body"])
+            sresp["headers"] = scrubber.header_values(sresp["headers"])
+            sresp["body"] = scrubber.data(sresp["body"])
+        return stored
+
+    # -- SSH stored form ---------------------------------------------------------------------
+    def _store_ssh(self, entry: dict[str, Any], scrubber: Scrubber | None) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, v in entry.items():
+            if k in ("stdout", "stderr"):
+                out[k] = self._encode_bytes(v, scrubber)
+            elif k == "content":
+                out["blob"] = self._put_blob(v, scrubber)
+            else:
+                out[k] = v
+        return out
+
+    def _load_ssh(self, entry: dict[str, Any]) -> dict[str, Any]:
+        out = dict(entry)
+        for k in ("stdout", "stderr"):
+            if k in out:
+                out[k] = self.decode_body(out[k])
+        if "blob" in out:
+            out["content"] = self.blob(out.pop("blob"))
+        return out
+
+    # -- save / load -------------------------------------------------------------------------
+    def document(self, scrubber: Scrubber | None) -> dict[str, Any]:
+        """The stored form of this bundle (scrubbed when ``scrubber`` is given)."""
+        self._blobs = {}
+        if scrubber is not None:
+            scrubber.learn(self.metadata)
+            for e in self.http:
+                scrubber.learn_headers(e["request"]["headers"])
+                scrubber.learn_headers(e["response"]["headers"])
+                for part in (e["request"], e["response"]):
+                    body = part["body"]
+                    if body and body.lstrip()[:1] in (b"{", b"["):
+                        try:
+                            scrubber.learn(json.loads(body))
+                        except ValueError:
+                            pass
+            scrubber.learn(self.roc_calls)
+            scrubber.learn(self.roc_feeds)
+
+        def clean(obj: Any) -> Any:
+            return scrubber.data(obj) if scrubber is not None else obj
+
+        doc: dict[str, Any] = {
+            "format_version": FORMAT_VERSION,
+            "metadata": clean({
+                "recorded_at": _now_iso(), "plugin_version": __version__, **self.metadata,
+            }),
+            "clock": dict(self.clock),
+            "names": clean([dict(n) for n in self.names]),
+            "http": [self._store_http(e, scrubber) for e in self.http],
+            "ssh": clean([self._store_ssh(e, scrubber) for e in self.ssh]),
+            "roc": clean({
+                "calls": [tagged(c) for c in self.roc_calls],
+                "feeds": [tagged(f) for f in self.roc_feeds],
+            }),
+            END_KEY: True,
+        }
+        return doc
+
+    def save(self, scrubber: Scrubber | None) -> Path:
+        """Scrub and write the bundle atomically; blobs no longer referenced are removed."""
+        doc = self.document(scrubber)
+        for name, data in self._blobs.items():
+            target = self.blobs_dir / name
+            if not target.exists():
+                atomic_write(target, data)
+        atomic_write(self.path, dump_yaml(doc).encode("utf-8"))
+        if self.blobs_dir.is_dir():
+            for stale in self.blobs_dir.iterdir():
+                if stale.name not in self._blobs and not stale.name.startswith("."):
+                    stale.unlink()
+            if not any(self.blobs_dir.iterdir()):
+                self.blobs_dir.rmdir()
+        return self.path
+
+    @classmethod
+    def load(cls, directory: str | Path, rerecord_command: str) -> Bundle:
+        """Read a bundle: RecordingMissing when absent, RecordingCorrupt when unusable."""
+        bundle = cls(directory, rerecord_command)
+        try:
+            text = bundle.path.read_bytes()
+        except FileNotFoundError:
+            raise RecordingMissing(bundle.path, rerecord_command) from None
+        except IsADirectoryError:
+            raise bundle.corrupt("it is a directory") from None
+        if not text.strip():
+            raise bundle.corrupt("the file is empty (truncated?)")
+        try:
+            doc = yaml.load(text, Loader=_Loader)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark is not None else ""
+            raise bundle.corrupt(f"invalid YAML{where} ({getattr(exc, 'problem', exc)})") from None
+        if not isinstance(doc, dict) or "format_version" not in doc:
+            raise bundle.corrupt("no format_version (not a pytest-robofixtures recording)")
+        version = doc["format_version"]
+        if not isinstance(version, int) or version < 1:
+            raise bundle.corrupt(f"invalid format_version {version!r}")
+        if version > FORMAT_VERSION:
+            raise bundle.corrupt(
+                f"format_version {version} is newer than this pytest-robofixtures "
+                f"({__version__}) reads (up to {FORMAT_VERSION}); upgrade the plugin"
+            )
+        if doc.get(END_KEY) is not True:
+            raise bundle.corrupt(f"'{END_KEY}' is missing at the end: the file is truncated")
+        try:
+            bundle.metadata = dict(doc.get("metadata") or {})
+            bundle.clock = dict(doc.get("clock") or {})
+            bundle.names = [dict(n) for n in doc.get("names") or []]
+            bundle.http = [_check_http(e) for e in doc.get("http") or []]
+            bundle.ssh = [bundle._load_ssh(e) for e in doc.get("ssh") or []]
+            roc = doc.get("roc") or {}
+            bundle.roc_calls = [untagged(c) for c in roc.get("calls") or []]
+            bundle.roc_feeds = [untagged(f) for f in roc.get("feeds") or []]
+        except (TypeError, KeyError, AttributeError, ValueError) as exc:
+            raise bundle.corrupt(f"unexpected structure ({type(exc).__name__}: {exc})") from None
+        return bundle
+
+
+def _one(v: Any) -> Any:
+    if isinstance(v, (list, tuple)):
+        vals = [x.decode("latin-1") if isinstance(x, bytes) else str(x) for x in v]
+        return vals[0] if len(vals) == 1 else vals
+    return v.decode("latin-1") if isinstance(v, bytes) else str(v)
+
+
+def _check_http(e: dict[str, Any]) -> dict[str, Any]:
+    req, resp = e["request"], e["response"]
+    for key in ("method", "uri"):
+        if not isinstance(req[key], str):
+            raise ValueError(f"http request {key} must be a string")
+    int(resp["status"]["code"])
+    return e
