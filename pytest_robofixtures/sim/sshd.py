@@ -508,8 +508,12 @@ class SimSSHServer:
                     dst.close()
                 except OSError:
                     pass
-            if channel.closed and proc.returncode is None:
-                _kill_group(proc)  # the client went away: do not leave its command running
+            # EOF only ends stdin; the command runs on until it exits or the channel closes.
+            # The exec thread reaps the command before it closes the channel, so a close
+            # seen while the command has no return code came from the client going away.
+            channel.status_event.wait()
+            if proc.returncode is None:
+                _kill_group(proc)
 
         out = threading.Thread(target=pump_out, args=(proc.stdout, channel.sendall), daemon=True)
         err = threading.Thread(
