@@ -379,10 +379,13 @@ class Instance:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._status not in (TERMINATED, TERMINATING, INIT_FAIL):
-            self.terminate()
-        else:
+        """Terminate (retrying while INIT answers busy; not waiting for TERMINATED)."""
+        if self._status in (TERMINATED, TERMINATING, INIT_FAIL):
             self.stop_sshclient()
+        elif self._status == INIT:
+            self.terminate(wait=True)
+        else:
+            self.terminate()
 
     # -- ssh -------------------------------------------------------------------------------------
     def start_sshclient(self, private_key: str | None = None) -> SSHSession:

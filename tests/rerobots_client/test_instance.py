@@ -348,3 +348,11 @@ def test_private_key_never_touches_the_disk(apic, tmp_path):
     fragments = key_fragments(key_holder["key"])
     assert len(fragments) == 3
     assert files_containing(fragments, scan_roots() + [tmp_path], since) == []
+
+
+def test_context_manager_terminates_even_during_init(apic):
+    with Instance(["null"], apic=apic) as inst:
+        assert inst.status == "INIT"
+    assert inst.get_status() in ("TERMINATING", "TERMINATED")
+    assert inst.wait_until_terminated(timeout=30) == "TERMINATED"
+    assert apic.get_instances() == []
