@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -76,3 +77,11 @@ def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
     finally:
         box.http.close()
         server.stop()
+        # stop() leaves no SSH server thread of this sandbox behind
+        ports = {i.ssh.port for i in app.instances.values() if i.ssh is not None}
+        names = {f"sim-sshd-{p}" for p in ports}
+        wait_for(lambda: not names & {t.name for t in threading.enumerate()},
+                 what="SSH server threads gone")
+        assert not (tmp_path / "scratch").exists() or not any(
+            (tmp_path / "scratch").iterdir()
+        ), "close() left per-instance scratch dirs"
