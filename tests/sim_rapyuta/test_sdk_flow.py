@@ -4,22 +4,31 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from pytest_robofixtures.sim.rapyuta import (
     DEVICE_AMD64_DOCKER,
+    DEVICE_ARM32,
     DEVICE_ARM64_PREINSTALLED,
     DEVICE_OFFLINE,
 )
 
-from ._support import PROJECT, TOKEN, Sandbox
+from ._support import PROJECT, TOKEN, Sandbox, wait_for
 
 rapyuta_io = pytest.importorskip("rapyuta_io")
 from rapyuta_io.clients.deployment import DeploymentPhaseConstants  # noqa: E402
-from rapyuta_io.clients.model import Command  # noqa: E402
+from rapyuta_io.clients.device import SystemMetric, TopicKind  # noqa: E402
+from rapyuta_io.clients.device_manager import DeviceArch  # noqa: E402
+from rapyuta_io.clients.model import (  # noqa: E402
+    Command,  # noqa: E402
+    LogsUploadRequest,
+    SharedURL,
+)
 from rapyuta_io.clients.package import ROSDistro  # noqa: E402
 from rapyuta_io.utils import error as rio_error  # noqa: E402
 from rapyuta_io.utils import settings  # noqa: E402
@@ -207,3 +216,64 @@ def test_sdk_sees_failures_offline_devices_and_errors(client: Any, sandbox: Sand
     other = rapyuta_io.Client(auth_token=TOKEN, project="someone-else")
     with pytest.raises(rio_error.ForbiddenError, match="project"):
         other.get_device(DEVICE_AMD64_DOCKER)
+
+
+def test_sdk_device_surface(client: Any, sandbox: Sandbox) -> None:
+    device = client.get_device(DEVICE_AMD64_DOCKER)
+    assert [d.uuid for d in client.get_all_devices(device_name="sim-amd64-docker")] == [
+        DEVICE_AMD64_DOCKER]
+    assert [d.uuid for d in client.get_all_devices(arch_list=[DeviceArch.AMD64])] == [
+        DEVICE_AMD64_DOCKER]
+
+    # config variables
+    var = device.add_config_variable("MAX_SPEED", "2")
+    var.value = "3"
+    device.update_config_variable(var)
+    assert {c.key: c.value for c in device.get_config_variables()}["MAX_SPEED"] == "3"
+    assert device.delete_config_variable(var.id) is True
+    with pytest.raises(rio_error.ConfigNotFoundException):
+        device.delete_config_variable(var.id)
+
+    # labels
+    label = device.add_label("zone", "north")
+    label.value = "south"
+    device.update_label(label)
+    assert {lb.key: lb.value for lb in device.get_labels()}["zone"] == "south"
+    assert device.delete_label(label.id) is True
+    with pytest.raises(rio_error.LabelNotFoundException):
+        device.delete_label(label.id)
+
+    # topics and metrics
+    assert "/chatter" in device.topics()
+    assert device.subscribe_topic("/chatter", kind=TopicKind.LOG) == {
+        "subscribed_success": ["/chatter"]}
+    status = device.topic_status()
+    assert status.master_up is True
+    assert [t.name for t in status.Subscribed.log] == ["/chatter"]
+    assert device.unsubscribe_topic("/chatter", kind=TopicKind.LOG) == {
+        "unsubscribed_success": ["/chatter"]}
+    assert device.subscribe_metric(SystemMetric.CPU) is True
+    assert [m.name for m in device.metrics()] == ["cpu"]
+    assert device.unsubscribe_metric(SystemMetric.CPU) is True
+
+    # log upload of a file a command wrote
+    device.execute_command(Command(cmd="echo 'robot says hi' > robot.log"))
+    req = device.upload_log_file(LogsUploadRequest("robot.log", metadata={"k": "v"}))
+    wait_for(lambda: device.get_log_upload_status(req).status == "COMPLETED", what="upload")
+    uploads = device.list_uploaded_files_for_device(sort="filename", filter_by_filename="robot")
+    assert [u.request_uuid for u in uploads] == [req]
+    url = device.download_log_file(req)
+    assert requests.get(url, timeout=5).content == b"robot says hi\n"
+    shared = device.create_shared_url(SharedURL(req, datetime.now() + timedelta(hours=1)))
+    assert "//logs/sharedurl/" in shared.url
+    assert requests.get(shared.url, timeout=5).content == b"robot says hi\n"
+    assert device.delete_uploaded_log_file(req) is True
+    with pytest.raises(rio_error.LogsUUIDNotFoundException):
+        device.get_log_upload_status(req)
+
+    # device deletion
+    arm = client.get_device(DEVICE_ARM32)
+    assert arm.delete() is True
+    assert client.delete_device(DEVICE_OFFLINE).status_code == 200
+    assert {d.uuid for d in client.get_all_devices()} == {DEVICE_AMD64_DOCKER,
+                                                          DEVICE_ARM64_PREINSTALLED}
