@@ -421,7 +421,28 @@ class Bundle:
             bundle.roc_feeds = [untagged(f) for f in roc.get("feeds") or []]
         except (TypeError, KeyError, AttributeError, ValueError) as exc:
             raise bundle.corrupt(f"unexpected structure ({type(exc).__name__}: {exc})") from None
+        bundle._check_blobs()
         return bundle
+
+    def _check_blobs(self) -> None:
+        """Every blob the HTTP section references must exist (contents are checked on use)."""
+        for e in self.http:
+            for part in (e["request"], e["response"]):
+                body = part.get("body")
+                if not isinstance(body, dict):
+                    continue
+                names = [body["blob"]] if "blob" in body else []
+                for pointer in body.get("blobs") or ():
+                    ref: Any = body.get("json")
+                    try:
+                        for key in pointer:
+                            ref = ref[key]
+                        names.append(ref["$blob"])
+                    except (KeyError, IndexError, TypeError):
+                        raise self.corrupt(f"blob reference at {pointer} is missing") from None
+                for name in names:
+                    if not (self.blobs_dir / str(name)).is_file():
+                        raise self.corrupt(f"blob {self.blobs_dir / str(name)} is missing")
 
 
 def _one(v: Any) -> Any:

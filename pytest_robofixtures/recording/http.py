@@ -138,9 +138,12 @@ class BundleCassette(Cassette):
         self._responses: dict[int, dict[str, Any]] = {}
         if mode == "replay":
             for e in bundle.http:
-                body = e["response"].get("body")
-                if isinstance(body, dict) and "json" in body:
-                    normalizer.collect_ids(body["json"])
+                req_body, body = e["request"].get("body"), e["response"].get("body")
+                normalizer.collect_ids(
+                    [e["request"]["uri"], req_body.get("json") if isinstance(req_body, dict)
+                     else req_body],
+                    body.get("json") if isinstance(body, dict) else body,
+                )
             self._forms = [
                 self.matcher.form(e["request"]["method"], e["request"]["uri"],
                                   e["request"].get("body"), stored=True)

@@ -42,17 +42,31 @@ class Normalizer:
         """Add volatile field names."""
         self._fields |= {_norm_field(f) for f in fields}
 
-    def collect_ids(self, obj: Any) -> None:
-        """Remember the uuids inside ``obj`` (a recorded response) as known resource ids."""
+    client_ids: set[str] = field(default_factory=set)
+
+    @staticmethod
+    def uuids(obj: Any, into: set[str] | None = None) -> set[str]:
+        """The uuids (lower-case) found anywhere in ``obj``."""
+        found = set() if into is None else into
         if isinstance(obj, str):
             if len(obj) >= 36:
-                self.known_ids.update(m.lower() for m in UUID_RE.findall(obj))
+                found.update(m.lower() for m in UUID_RE.findall(obj))
         elif isinstance(obj, dict):
             for v in obj.values():
-                self.collect_ids(v)
+                Normalizer.uuids(v, found)
         elif isinstance(obj, list):
             for v in obj:
-                self.collect_ids(v)
+                Normalizer.uuids(v, found)
+        return found
+
+    def collect_ids(self, request: Any, response: Any) -> None:
+        """Learn from one recorded exchange (call them in recorded order).
+
+        A uuid first seen in a request was made up by the client; one first seen in a response
+        is a resource id, which replays identically and so is kept when matching.
+        """
+        self.client_ids |= self.uuids(request) - self.known_ids
+        self.known_ids |= self.uuids(response) - self.client_ids
 
     def _uuid(self, m: re.Match[str]) -> str:
         return m.group(0) if m.group(0).lower() in self.known_ids else "<uuid>"

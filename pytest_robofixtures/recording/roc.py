@@ -55,7 +55,7 @@ class _RocReplayer:
         self.bundle = bundle
         self.normalizer = normalizer
         for c in bundle.roc_calls:
-            normalizer.collect_ids(c.get("result"))
+            normalizer.collect_ids(c.get("params"), c.get("result"))
         self.replay = OrderedReplay(bundle.roc_calls, keys=[self.key(
             str(c.get("object")), c.get("method"), c.get("params")) for c in bundle.roc_calls])
 
