@@ -72,8 +72,9 @@ DEVICE_MANIFEST: dict[str, Any] = {
 
 
 @pytest.fixture
-def client(sandbox: Sandbox) -> Iterator[Any]:
+def client(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """An SDK Client pointed at the sandbox; the process-global host config is restored."""
+    monkeypatch.delenv("RIO_CONFIG", raising=False)  # it would take precedence
     saved = dict(settings.default_host_config)
     settings.default_host_config.update(
         catalog_host=sandbox.url, core_api_host=sandbox.url, rip_host=sandbox.url

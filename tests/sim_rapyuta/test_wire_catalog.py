@@ -437,3 +437,19 @@ def test_ids_are_deterministic_per_seed(make_sandbox: Callable[..., Sandbox]) ->
     assert guids[0] == guids[1]
     other = make_sandbox(seed=8).post("/routednetwork", json=network_body()).json()["guid"]
     assert other != guids[0]
+
+
+def test_concurrent_creates_are_consistent(sandbox: Sandbox) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def create(i: int) -> tuple[int, int]:
+        same = sandbox.post("/routednetwork", json=network_body("contested")).status_code
+        own = sandbox.post("/routednetwork", json=network_body(f"rn-{i}")).status_code
+        return same, own
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(create, range(16)))
+    assert sorted(s for s, _ in results) == [200] + [409] * 15
+    assert all(own == 200 for _, own in results)
+    live = sandbox.app.live_resources()["routed_networks"]
+    assert len(live) == 17 and len({n["id"] for n in live}) == 17
