@@ -258,7 +258,7 @@ class RocBroker:
                     self._send_worker(w, DISCONNECT)
             self.workers.clear()
             self.services.clear()
-            router.close(0)
+            router.close(linger=200 if self._disconnect_on_stop else 0)
             self._router = None
 
     def _malformed(self, why: str, frames: list[bytes]) -> None:

@@ -282,6 +282,7 @@ class RocServer:
         self._thread: threading.Thread | None = None
         self._watchdog: threading.Thread | None = None
         self._abandoned = False
+        self._heard = False
         self.connects = 0  # how many times READY was sent (1 + reconnects)
         self.calls = 0
 
@@ -294,13 +295,17 @@ class RocServer:
         sock.rcvtimeo = max(1, int(min(self.heartbeat_interval, 0.1) * 1000))
         sock.connect(self.endpoint)
         self._sock = sock
+        self._heard = False
         self._send(READY, self._service)
         self.connects += 1
         log.debug("ROC server %r: READY sent to %s", self.objectId, self.endpoint)
 
     def _send(self, command: bytes, *frames: bytes) -> None:
         assert self._sock is not None
-        self._sock.send_multipart([b"", MDPW, command, *frames])
+        try:
+            self._sock.send_multipart([b"", MDPW, command, *frames], zmq.NOBLOCK)
+        except zmq.Again:  # queue full (broker unreachable): the message is dropped
+            log.debug("ROC server %r: send queue full, %r dropped", self.objectId, command)
         self._last_sent = time.monotonic()
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -358,9 +363,15 @@ class RocServer:
                     frames = None
                 now = time.monotonic()
                 if frames is None:
+                    # Until the broker has spoken on this socket, READY is still queued (or
+                    # in the broker's hands): keep the socket, send nothing more.
+                    if not self._heard:
+                        continue
                     if now - last_recv > span:
                         log.warning("ROC server %r: broker %s silent for %.1f s, reconnecting",
                                     self.objectId, self.endpoint, now - last_recv)
+                        with self._lock:
+                            self._send(DISCONNECT)  # in case the broker is only slow
                         if self._stop.wait(self.reconnect_delay):
                             break
                         with self._lock:
@@ -371,6 +382,7 @@ class RocServer:
                             self._send(HEARTBEAT)
                     continue
                 last_recv = now
+                self._heard = True
                 if len(frames) < 3 or frames[0] or frames[1] != MDPW:
                     log.warning("ROC server %r: malformed message from broker dropped",
                                 self.objectId)
