@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 
 from ..common.clock import Clock, default_clock
 from ..common.http import make_session
@@ -65,6 +66,16 @@ def raise_for_status(response: requests.Response, overrides: Overrides | None = 
         raise cls(text, method=method, path=path, status_code=response.status_code,
                   server_message=msg)
     raise cls(text)
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    """Whether a requests error is a timeout (urllib3 wraps read timeouts in MaxRetryError)."""
+    if isinstance(exc, requests.Timeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    if isinstance(reason, urllib3.exceptions.NewConnectionError):
+        return False  # a subclass of ConnectTimeoutError, but e.g. a refused connection
+    return isinstance(reason, (urllib3.exceptions.TimeoutError, TimeoutError))
 
 
 class Rest:
@@ -126,17 +137,16 @@ class Rest:
             kwargs["data"] = json.dumps(json_body)
         try:
             response = self.session.request(method, url, **kwargs)
-        except requests.Timeout as exc:
+        except requests.RequestException as exc:
             path = urlsplit(url).path
+            if not _is_timeout(exc):
+                raise APIError(f"Error occurred for URL {url}: {exc}", method=method,
+                               path=path) from exc
             raise RequestTimeout(
                 f"{method} {path} timed out after {self.session.timeout}s (no answer from "
                 f"{url}); raise Client(timeout=...) if the server is slow: {exc}",
                 method=method, path=path,
             ) from exc
-        except requests.RequestException as exc:
-            path = urlsplit(url).path
-            raise APIError(f"Error occurred for URL {url}: {exc}", method=method,
-                           path=path) from exc
         raise_for_status(response, overrides)
         return response
 

@@ -15,8 +15,15 @@ from ._support import PROJECT, TOKEN, Sandbox
 
 
 @pytest.fixture
-def sandbox(tmp_path: Any) -> Iterator[Sandbox]:
-    app = RapyutaSim(token=TOKEN, project=PROJECT, delay=0.2, scratch_root=tmp_path / "devices")
+def sandbox_delay() -> float:
+    """Provisioning delay of the sandbox (override with parametrize)."""
+    return 0.2
+
+
+@pytest.fixture
+def sandbox(tmp_path: Any, sandbox_delay: float) -> Iterator[Sandbox]:
+    app = RapyutaSim(token=TOKEN, project=PROJECT, delay=sandbox_delay,
+                     scratch_root=tmp_path / "devices")
     server = SimServer(app).start()
     try:
         yield Sandbox(app, server)
