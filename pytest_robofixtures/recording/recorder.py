@@ -156,7 +156,7 @@ class Recorder:
     def ssh_factory(self, inner: SSHFactory | None = None) -> SSHFactory:
         """Wrap a real ``ssh_factory`` (record) or replace it (replay; ``inner`` unused)."""
         if self.mode == "replay":
-            return replay_ssh_factory(self.bundle)
+            return replay_ssh_factory(self.bundle, self.scrubber)
         if inner is None:
             raise ValueError("record mode needs the real ssh_factory")
         return recording_ssh_factory(inner, self.bundle, self.scrubber)
@@ -169,7 +169,7 @@ class Recorder:
         In replay a factory is not called, so no socket is opened.
         """
         if self.mode == "replay":
-            return ReplayRocTransport(self.bundle, self.normalizer)
+            return ReplayRocTransport(self.bundle, self.normalizer, self.scrubber)
         if inner is None:
             raise ValueError("record mode needs the real ROC transport")
         return RecordingRocTransport(_make(inner), self.bundle)
@@ -196,9 +196,9 @@ class Recorder:
             f"HTTP {e['request']['method']} {e['request']['uri']}" for e in self.bundle.http
         ]
         if self.bundle.ssh:
-            out += ssh_replayer(self.bundle).unused()
+            out += ssh_replayer(self.bundle, self.scrubber).unused()
         if self.bundle.roc_calls:
-            out += roc_replayer(self.bundle, self.normalizer).unused()
+            out += roc_replayer(self.bundle, self.normalizer, self.scrubber).unused()
         out += [f"name {n}" for n in self.names.unused]
         return out
 

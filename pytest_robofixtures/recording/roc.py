@@ -9,6 +9,7 @@ from ..common.transports import RocFeed, RocTransport
 from ._util import exception_from_record, exception_record
 from .bundle import Bundle
 from .match import Normalizer, OrderedReplay, canonical, json_differences
+from .scrub import Scrubber
 
 
 class RecordingRocTransport:
@@ -51,27 +52,31 @@ class RecordingRocTransport:
 
 
 class _RocReplayer:
-    def __init__(self, bundle: Bundle, normalizer: Normalizer) -> None:
+    def __init__(self, bundle: Bundle, normalizer: Normalizer, scrubber: Scrubber) -> None:
         self.bundle = bundle
         self.normalizer = normalizer
+        self.scrubber = scrubber
         for c in bundle.roc_calls:
             normalizer.collect_ids(c.get("params"), c.get("result"))
         self.replay = OrderedReplay(bundle.roc_calls, keys=[self.key(
             str(c.get("object")), c.get("method"), c.get("params")) for c in bundle.roc_calls])
 
     def key(self, object_id: str, method: Any, params: Any) -> tuple[str, str, str]:
-        return (object_id, str(method), canonical(self.normalizer.value(params)))
+        return (object_id, str(method), canonical(self.params(params)))
+
+    def params(self, params: Any) -> Any:
+        return self.normalizer.value(self.scrubber.data(params))
 
     def find(self, object_id: str, message: dict[str, Any]) -> dict[str, Any]:
         method, params = message.get("method"), message.get("params")
         found = self.replay.next(self.key(object_id, method, params))
         if found is not None:
             return found[1]
-        live_params = self.normalizer.value(params)
+        live_params = self.params(params)
 
         def score(c: dict[str, Any]) -> tuple[int, int]:
             return (int(c.get("object") == object_id) + int(c.get("method") == method),
-                    int(self.normalizer.value(c.get("params")) == live_params))
+                    int(self.params(c.get("params")) == live_params))
 
         best = self.replay.nearest(score)
         nearest, diffs = None, []
@@ -83,7 +88,7 @@ class _RocReplayer:
             if c.get("method") != method:
                 diffs.append(f"method: recorded {c.get('method')!r}, got {method!r}")
             diffs += [f"params: {d}" for d in json_differences(
-                self.normalizer.value(c.get("params")), live_params)]
+                self.params(c.get("params")), live_params)]
         raise self.bundle.mismatch(
             "ROC", f"{object_id}.{method}({canonical(params)})", nearest, diffs,
             len(self.bundle.roc_calls),
@@ -95,20 +100,28 @@ class _RocReplayer:
                 for i in self.replay.unused()]
 
 
-def roc_replayer(bundle: Bundle, normalizer: Normalizer | None = None) -> _RocReplayer:
+def roc_replayer(
+    bundle: Bundle, normalizer: Normalizer | None = None, scrubber: Scrubber | None = None
+) -> _RocReplayer:
     """The bundle's ROC call replay state (shared by its replay transports)."""
     replayer = bundle.replayers.get("roc")
     if replayer is None:
-        replayer = bundle.replayers["roc"] = _RocReplayer(bundle, normalizer or Normalizer())
+        replayer = bundle.replayers["roc"] = _RocReplayer(
+            bundle, normalizer or Normalizer(), scrubber or Scrubber())
     return replayer
 
 
 class ReplayRocTransport:
     """Answers ROC calls from the recording with the caller's JSON-RPC id; opens no socket."""
 
-    def __init__(self, bundle: Bundle, normalizer: Normalizer | None = None) -> None:
+    def __init__(
+        self,
+        bundle: Bundle,
+        normalizer: Normalizer | None = None,
+        scrubber: Scrubber | None = None,
+    ) -> None:
         self.bundle = bundle
-        self._replayer = roc_replayer(bundle, normalizer)
+        self._replayer = roc_replayer(bundle, normalizer, scrubber)
 
     def request(self, object_id: str, message: dict[str, Any], timeout: float) -> dict[str, Any]:
         """The recorded reply (RecordingMismatch when the call was not recorded)."""

@@ -92,16 +92,18 @@ def _op(entry: dict[str, Any]) -> tuple[str, str]:
 
 
 class _SSHReplayer:
-    def __init__(self, bundle: Bundle) -> None:
+    def __init__(self, bundle: Bundle, scrubber: Scrubber) -> None:
         self.bundle = bundle
+        self.scrubber = scrubber
         try:
-            keys = [(e.get("host", ""), int(e.get("port", 0)), e.get("user", "root"), *_op(e))
-                    for e in bundle.ssh]
+            keys = [(e.get("host", ""), int(e.get("port", 0)), e.get("user", "root"),
+                     _op(e)[0], scrubber.text(_op(e)[1])) for e in bundle.ssh]
         except (KeyError, ValueError) as exc:
             raise bundle.corrupt(f"ssh section: {exc}") from None
         self.replay = OrderedReplay(bundle.ssh, keys=list(keys))
 
     def find(self, where: dict[str, Any], op: str, arg: str) -> dict[str, Any]:
+        arg = self.scrubber.text(arg)  # scrubbed like the recording was
         key = (where["host"], int(where["port"]), where["user"], op, arg)
         found = self.replay.next(key)
         if found is not None:
@@ -135,21 +137,28 @@ class _SSHReplayer:
         return [f"SSH {' '.join(_op(self.bundle.ssh[i]))}" for i in self.replay.unused()]
 
 
-def ssh_replayer(bundle: Bundle) -> _SSHReplayer:
+def ssh_replayer(bundle: Bundle, scrubber: Scrubber | None = None) -> _SSHReplayer:
     """The bundle's SSH replay state (shared by all its replay sessions)."""
     replayer = bundle.replayers.get("ssh")
     if replayer is None:
-        replayer = bundle.replayers["ssh"] = _SSHReplayer(bundle)
+        replayer = bundle.replayers["ssh"] = _SSHReplayer(bundle, scrubber or Scrubber())
     return replayer
 
 
 class ReplaySSHSession:
     """Serves exec/put/get from the recording; opens no socket."""
 
-    def __init__(self, bundle: Bundle, host: str = "", port: int = 0, username: str = "root"):
+    def __init__(
+        self,
+        bundle: Bundle,
+        host: str = "",
+        port: int = 0,
+        username: str = "root",
+        scrubber: Scrubber | None = None,
+    ) -> None:
         self.bundle = bundle
         self.where = {"host": host, "port": port, "user": username}
-        self._replayer = ssh_replayer(bundle)
+        self._replayer = ssh_replayer(bundle, scrubber)
 
     def exec(self, command: str, timeout: float | None = None) -> ExecResult:
         """The recorded result of ``command`` (RecordingMismatch when not recorded)."""
@@ -199,13 +208,16 @@ def recording_ssh_factory(
     return factory
 
 
-def replay_ssh_factory(bundle: Bundle) -> SSHFactory:
-    """An ``ssh_factory`` that replays sessions from the recording (no socket, no key needed)."""
+def replay_ssh_factory(bundle: Bundle, scrubber: Scrubber | None = None) -> SSHFactory:
+    """An ``ssh_factory`` that replays sessions from the recording (no socket, no key needed).
+
+    Commands are scrubbed with ``scrubber`` before matching, as they were when recorded.
+    """
 
     def factory(
         host: str, port: int, hostkeys: Any = None, private_key: Any = None,
         username: str = "root",
     ) -> SSHSession:
-        return ReplaySSHSession(bundle, host, port, username)
+        return ReplaySSHSession(bundle, host, port, username, scrubber)
 
     return factory

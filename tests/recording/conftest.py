@@ -93,10 +93,16 @@ class DemoApp(SimApp):
 
 
 @pytest.fixture(scope="session")
-def private_key() -> str:
+def keypair() -> tuple[str, str]:
+    """(PEM private key, OpenSSH public key line)."""
     from pytest_robofixtures.sim.sshd import generate_rsa_key
 
-    return generate_rsa_key(1024)[0]
+    return generate_rsa_key(1024)
+
+
+@pytest.fixture(scope="session")
+def private_key(keypair: tuple[str, str]) -> str:
+    return keypair[0]
 
 
 @pytest.fixture
