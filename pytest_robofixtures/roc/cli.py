@@ -16,12 +16,20 @@ from .endpoints import Endpoints, find_free_base_port
 from .logdump import dump_logs
 
 
-def _stop_on_signals(stop: threading.Event) -> None:
+def _stop_on_signals(stop: threading.Event) -> dict[int, Any]:
+    """Make SIGINT/SIGTERM set ``stop`` (main thread only); returns the previous handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
     def handler(signum: int, frame: Any) -> None:
         stop.set()
 
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
+    return {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+
+def _restore(previous: dict[int, Any]) -> None:
+    for sig, h in previous.items():
+        signal.signal(sig, h)
 
 
 def broker_main(argv: Sequence[str] | None = None) -> int:
@@ -53,7 +61,7 @@ def broker_main(argv: Sequence[str] | None = None) -> int:
         print(f"rocbroker: cannot bind {ep}: {exc}", file=sys.stderr)
         return 1
     stop = threading.Event()
-    _stop_on_signals(stop)
+    previous = _stop_on_signals(stop)
     if args.json:
         print(json.dumps({"base_port": port, **ep.as_dict()}), flush=True)
     else:
@@ -64,6 +72,7 @@ def broker_main(argv: Sequence[str] | None = None) -> int:
             pass
     finally:
         broker.stop()
+        _restore(previous)
     return 0
 
 
@@ -82,10 +91,13 @@ def logdump_main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     source: Endpoints | str = args.source or Endpoints(args.host, args.port)
     stop = threading.Event()
-    _stop_on_signals(stop)
+    previous = _stop_on_signals(stop)
     out = sys.stdout if args.output == "-" else args.output
-    count = dump_logs(source, out, args.format, duration=args.duration, stop=stop,
-                      levels=args.level or "")
+    try:
+        count = dump_logs(source, out, args.format, duration=args.duration, stop=stop,
+                          levels=args.level or "")
+    finally:
+        _restore(previous)
     print(f"roclogdump: {count} records", file=sys.stderr)
     return 0
 

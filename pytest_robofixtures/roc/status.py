@@ -29,6 +29,7 @@ from .pubsub import Publisher, SubscriberFeed
 
 _KEY = re.compile(r"^[^.\x00]+(\.[^.\x00]+)*$")
 _MISSING: Any = object()
+_ABSENT: Any = object()
 
 
 def _check_key(key: str) -> str:
@@ -242,8 +243,8 @@ class StatusTree:
             raise RuntimeError("StatusTree has no feed")
 
         def ok() -> bool:
-            value = self.get(path, _MISSING)
-            return value is not _MISSING and (predicate is None or bool(predicate(value)))
+            value = self.get(path, _ABSENT)
+            return value is not _ABSENT and (predicate is None or bool(predicate(value)))
 
         if ok():
             return self.get(path)
