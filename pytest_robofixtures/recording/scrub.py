@@ -20,7 +20,7 @@ DEFAULT_HEADERS: frozenset[str] = frozenset({
 DEFAULT_FIELDS: frozenset[str] = frozenset({
     "sshkey", "ssh_key", "private_key", "privatekey", "ovpn", "password", "passwd", "token",
     "access_token", "refresh_token", "auth_token", "_auth_token", "api_key", "apikey", "secret",
-    "client_secret", "_devices", "authorization",
+    "client_secret", "_devices", "authorization", "x_api_key", "x_auth_token",
 })
 DEFAULT_QUERY_PARAMS: frozenset[str] = DEFAULT_FIELDS | {"key", "sig", "signature", "code"}
 # Headers whose values are credentials worth hunting for elsewhere (not ``project``: an id).
