@@ -202,7 +202,7 @@ class Robo:
         from .rapyuta import Parameters, ROSDistro, RoutedNetworkLimits
 
         client = self.rapyuta
-        full_name = self.recorder.names.make(name or "net")
+        full_name = self.recorder.names.new(name or "net")
         label = f"routed_network {full_name}"
         distro = ROSDistro(ros_distro) if isinstance(ros_distro, str) else ros_distro
         if runtime == "device":
@@ -309,7 +309,7 @@ class Robo:
                 config.add_restart_policy(comp_name, _restart_policy(RestartPolicy, policy))
         for comp_name, alias in (aliases or {}).items():
             config.set_component_alias(comp_name, alias)
-        dep_name = self.recorder.names.make(name or "dep")
+        dep_name = self.recorder.names.new(name or "dep")
         label = f"deployment {dep_name}"
         deployment = package.provision(dep_name, config)
         dep_id = deployment.deploymentId
@@ -331,7 +331,7 @@ class Robo:
         if manifest is not None:
             data = _load_manifest(manifest, self.settings.rootdir)
             # A unique name per run and worker: two workers must not collide on name+version.
-            data = {**data, "name": self.recorder.names.make(str(data.get("name", "pkg")))}
+            data = {**data, "name": self.recorder.names.new(str(data.get("name", "pkg")))}
             created = client.create_package(data)
             pkg_id = created["packageId"]
             label = f"package {data['name']}"
@@ -364,7 +364,7 @@ class Robo:
     ) -> Any:
         """Rent a workspace instance, wait until READY, activate add-ons; terminate at teardown."""
         from .rerobots import Instance
-        from .rerobots.ssh import ParamikoSSHSession
+        from .rerobots.ssh import paramiko_ssh_factory
 
         if isinstance(workspace_types, str):
             workspace_types = [workspace_types]
@@ -374,10 +374,10 @@ class Robo:
                 "(e.g. @pytest.mark.rerobots_instance(workspace_types=['fixed_misty2']))"
             )
         apic = self.rerobots
-        scrub = self.recorder.scrub_text
+        scrub = self.recorder.scrubber.text
 
         def ssh_factory(*args: Any, **kwargs: Any) -> SSHSession:
-            inner = self.recorder.ssh_factory(ParamikoSSHSession.connect)(*args, **kwargs)
+            inner = self.recorder.ssh_factory(paramiko_ssh_factory)(*args, **kwargs)
             return TranscriptSSH(inner, self.record, scrub)  # type: ignore[return-value]
 
         rental = self.session.rental_slot(self.clock, self._timeout(timeout))
@@ -386,7 +386,7 @@ class Robo:
             workspace_types=workspace_types, wdeployment_id=wdeployment_id, apic=apic,
             clock=self.clock, ssh_factory=ssh_factory, duration=duration, vpn=vpn,
         )
-        ident = instance.get_instance_id()
+        ident = instance.id
         label = f"rerobots {ident[:8]}"
 
         def terminate() -> None:
@@ -441,6 +441,7 @@ class Robo:
 
     # -- endpoints -----------------------------------------------------------------------------
     def settings_endpoint(self, service: str) -> str:
+        """The base URL of ``service`` in this mode (written into the journal)."""
         ep = self.session.endpoints(self.recorder)[service]
         return str(ep.get("catalog_host") or ep.get("base_uri") or "")
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from .common.clock import Clock, SystemClock, VirtualClock, use_clock
+from .common.clock import Clock, VirtualClock
 from .factory import Robo
 from .journal import Journal
 from .report import RunStats, TestRecord
@@ -87,19 +87,19 @@ class RoboSession:
         """Where each service is, and the credentials to use, in this mode."""
         mode = self.settings.mode
         if mode == REPLAY:
-            recorded = dict(recorder.endpoints or {})
-            rapyuta = dict(recorded.get("rapyuta") or {})
-            rerobots = dict(recorded.get("rerobots") or {})
-            rapyuta.setdefault("catalog_host", self.settings.rapyuta_catalog_url)
-            rapyuta.setdefault("core_api_host", self.settings.rapyuta_core_url)
-            rapyuta.update(auth_token=REPLAY_TOKEN, project=rapyuta.get("project") or "replay")
-            rerobots.setdefault("base_uri", self.settings.rerobots_url)
-            rerobots.update(api_token=REPLAY_TOKEN)
-            return {"rapyuta": rapyuta, "rerobots": rerobots, "roc": recorded.get("roc") or {}}
+            flat = recorder.endpoints
+            return {
+                "rapyuta": {
+                    "catalog_host": flat.get("rapyuta_catalog", self.settings.rapyuta_catalog_url),
+                    "core_api_host": flat.get("rapyuta_core", self.settings.rapyuta_core_url),
+                    "auth_token": REPLAY_TOKEN, "project": REPLAY_TOKEN,
+                },
+                "rerobots": {"base_uri": flat.get("rerobots", self.settings.rerobots_url),
+                             "api_token": REPLAY_TOKEN},
+            }
         if mode == SIM:
             info = self.sandbox.describe()
-            return {"rapyuta": info["rapyuta"], "rerobots": info["rerobots"],
-                    "roc": info.get("roc") or {}}
+            return {"rapyuta": info["rapyuta"], "rerobots": info["rerobots"]}
         return {
             "rapyuta": _Lazy({
                 "catalog_host": self.settings.rapyuta_catalog_url,
@@ -107,47 +107,43 @@ class RoboSession:
             }, {"auth_token": "RIO_AUTH_TOKEN", "project": "RIO_PROJECT"}),
             "rerobots": _Lazy({"base_uri": self.settings.rerobots_url},
                               {"api_token": "REROBOTS_API_TOKEN"}),
-            "roc": {},
         }
 
-    def public_endpoints(self) -> dict[str, Any]:
-        """The endpoints without credentials, as written into recordings."""
+    def public_endpoints(self) -> dict[str, str]:
+        """Service URLs without credentials, as written into recordings."""
         if self.settings.mode == SIM:
             info = self.sandbox.describe()
             return {
-                "rapyuta": {k: info["rapyuta"][k] for k in ("catalog_host", "core_api_host",
-                                                            "project")},
-                "rerobots": {"base_uri": info["rerobots"]["base_uri"]},
-                "roc": info.get("roc") or {},
+                "rapyuta_catalog": info["rapyuta"]["catalog_host"],
+                "rapyuta_core": info["rapyuta"]["core_api_host"],
+                "rerobots": info["rerobots"]["base_uri"],
             }
         return {
-            "rapyuta": {"catalog_host": self.settings.rapyuta_catalog_url,
-                        "core_api_host": self.settings.rapyuta_core_url},
-            "rerobots": {"base_uri": self.settings.rerobots_url},
-            "roc": {},
+            "rapyuta_catalog": self.settings.rapyuta_catalog_url,
+            "rapyuta_core": self.settings.rapyuta_core_url,
+            "rerobots": self.settings.rerobots_url,
         }
 
     def roc_endpoints(self, robo: Robo, base_port: int | None) -> Any:
         """Broker endpoints for a test: --roc-broker, the recording, the sandbox, or a new one."""
-        from .roc import Endpoints, RocBroker, free_endpoints
+        from .roc import Endpoints, RocBroker
 
         if self.settings.roc_broker:
             host, _, port = self.settings.roc_broker.partition(":")
             return Endpoints(host, int(port) if port else (base_port or 5555))
         if self.settings.mode == REPLAY:
-            roc = (robo.recorder.endpoints or {}).get("roc") or {}
-            return Endpoints(roc.get("address", "127.0.0.1"), int(roc.get("base_port", 5555)))
+            flat = robo.recorder.endpoints
+            return Endpoints(flat.get("roc_address", "127.0.0.1"),
+                             int(flat.get("roc_base_port", 5555)))
         if self.settings.mode == SIM and base_port is None:
-            ep = self.sandbox.roc_endpoints
-            robo.recorder.endpoints.setdefault("roc", {}).update(
-                address=ep.brokerAddress, base_port=ep.brokerBasePort)
-            return ep
-        endpoints = (Endpoints("127.0.0.1", base_port) if base_port
-                     else free_endpoints("127.0.0.1"))
-        broker = RocBroker(endpoints).start()
-        robo.teardown.push("roc broker", broker.stop)
-        robo.recorder.endpoints.setdefault("roc", {}).update(
-            address=endpoints.brokerAddress, base_port=endpoints.brokerBasePort)
+            endpoints = self.sandbox.roc_endpoints
+        else:
+            endpoints = (Endpoints("127.0.0.1", base_port) if base_port
+                         else Endpoints.free("127.0.0.1"))
+            broker = RocBroker(endpoints).start()
+            robo.teardown.push("roc broker", broker.stop)
+        robo.recorder.set_endpoint("roc_address", str(endpoints.brokerAddress))
+        robo.recorder.set_endpoint("roc_base_port", str(endpoints.brokerBasePort))
         return endpoints
 
     # -- rentals across xdist workers ----------------------------------------------------------
@@ -200,17 +196,17 @@ class RoboSession:
         self.records[item.nodeid] = record
         recorder = open_recorder(self, item)
         record.recording = recorder.path
-        clock: Clock = recorder.clock if self.settings.mode == REPLAY else SystemClock()
+        clock: Clock = recorder.clock
         robo = Robo(self, item.nodeid, recorder, record, clock)
         failures: list[tuple[str, BaseException]] = []
         try:
-            with use_clock(clock), recorder.activate():
+            with recorder.active():
                 try:
                     yield robo
                 finally:
                     failures = robo.close()
         finally:
-            recorder.close(failed=bool(failures))
+            recorder.close()
             if isinstance(clock, VirtualClock):
                 record.event(0.0, "replay clock", f"skipped {clock.slept:.1f}s of waiting")
         if failures:

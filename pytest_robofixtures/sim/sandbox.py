@@ -68,10 +68,10 @@ class Sandbox:
 
     def _start_roc(self) -> None:
         # ROC objects are servers of the ROC system itself, not clients of a cloud.
-        from ..roc import Endpoints, RocBroker, free_endpoints
+        from ..roc import Endpoints, RocBroker
         from .roc_objects import start_sample_objects
 
-        endpoints: Endpoints = free_endpoints("127.0.0.1")
+        endpoints = Endpoints.free("127.0.0.1")
         self._roc_broker = RocBroker(endpoints).start()
         self.roc_endpoints = endpoints
         self._roc_objects = start_sample_objects(endpoints)

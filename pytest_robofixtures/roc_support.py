@@ -1,0 +1,124 @@
+"""The object the ``roc_object`` fixture yields: a ROC proxy plus the status and logs it saw."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .common.clock import Clock
+from .report import TestRecord
+from .roc import Endpoints, RocClient, RocProxy, RocTimeout, StatusTree, ZmqRocTransport
+from .roc.logs import log_subscriptions
+from .roc.protocol import LOG_PREFIX
+from .roc.pubsub import SubscriberFeed
+from .roc.status import subscriptions_for
+
+_MISSING = object()
+
+
+class RocObjectHandle:
+    """Behaves like the shared object (calls, attributes), and collects its status and logs.
+
+    ``status_tree`` is the status tree merged from the updates seen so far, ``logs`` the log
+    records; :meth:`wait_for_status` reads updates until a path satisfies a predicate.
+    """
+
+    def __init__(self, object_id: str, client: RocClient, feed: Any, record: TestRecord,
+                 clock: Clock) -> None:
+        object.__setattr__(self, "_object_id", object_id)
+        object.__setattr__(self, "_client", client)
+        object.__setattr__(self, "_proxy", client[object_id])
+        object.__setattr__(self, "_feed", feed)
+        object.__setattr__(self, "_record", record)
+        object.__setattr__(self, "_clock", clock)
+        object.__setattr__(self, "_tree", StatusTree())
+        object.__setattr__(self, "logs", [])
+
+    @classmethod
+    def open(cls, endpoints: Endpoints, object_id: str, *, timeout: float, recorder: Any,
+             record: TestRecord, clock: Clock) -> RocObjectHandle:
+        """Connect through the test's recorder (which records, or replays with no socket)."""
+        transport = recorder.roc_transport(lambda: ZmqRocTransport(endpoints.rocBroker))
+        client = RocClient(endpoints, timeout=timeout, transport=transport)
+        feed = recorder.roc_feed(
+            lambda: SubscriberFeed(endpoints, subscriptions_for("") + log_subscriptions("")),
+            name=f"roc_object:{object_id}",
+        )
+        return cls(object_id, client, feed, record, clock)
+
+    # -- the shared object -------------------------------------------------------------------
+    @property
+    def proxy(self) -> RocProxy:
+        """The plain ROC proxy."""
+        return self._proxy  # type: ignore[no-any-return]
+
+    @property
+    def object_id(self) -> str:
+        return self._object_id  # type: ignore[no-any-return]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._proxy, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._proxy, name, value)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(dir(self._proxy)) | {"status_tree", "logs", "wait_for_status"})
+
+    def __repr__(self) -> str:
+        return f"<roc_object {self._object_id!r}>"
+
+    # -- status and logs ---------------------------------------------------------------------
+    @property
+    def status_tree(self) -> dict[str, Any]:
+        """The status tree merged from every update seen so far."""
+        return self._tree.tree  # type: ignore[no-any-return]
+
+    def _take(self, item: tuple[str, Any]) -> None:
+        topic, payload = item
+        if topic.startswith(LOG_PREFIX):
+            self.logs.append(payload)
+        else:
+            self._tree.apply(topic, payload)
+
+    def poll(self, timeout: float = 0.0) -> bool:
+        """Read one pending update or log record; False when none came within ``timeout``."""
+        item = self._feed.receive(timeout)
+        if item is None:
+            return False
+        self._take(item)
+        return True
+
+    def wait_for_status(self, path: str, predicate: Callable[[Any], bool] | None = None,
+                        timeout: float = 10.0) -> Any:
+        """Read updates until the status at dotted ``path`` exists and satisfies ``predicate``.
+
+        Returns the value; raises ``RocTimeout`` naming the path and the last value seen.
+        """
+        def satisfied() -> bool:
+            value = self._tree.get(path, _MISSING)
+            return value is not _MISSING and (predicate is None or bool(predicate(value)))
+
+        deadline = time.monotonic() + timeout
+        while not satisfied():
+            remaining = deadline - time.monotonic()
+            item = self._feed.receive(remaining) if remaining > 0 else None
+            if item is None:
+                last = self._tree.get(path, "<never seen>")
+                raise RocTimeout(
+                    f"ROC status {path!r} of {self._object_id!r} did not satisfy the condition "
+                    f"within {timeout:g}s; last value: {last!r}"
+                )
+            self._take(item)
+        return self._tree.get(path)
+
+    def close(self) -> None:
+        """Read what is still pending (bounded), put it in the report, close the sockets."""
+        for _ in range(500):
+            if not self.poll(0.05):
+                break
+        self._record.roc_status = dict(self.status_tree)
+        self._record.roc_logs.extend(self.logs)
+        self._feed.close()
+        self._client.close()
