@@ -61,6 +61,7 @@ class RecordingMismatch(RecordingError):
         ]
         if nearest is None:
             lines.append(f"  nearest recorded {transport} request: none")
+            lines += [f"    ({d})" for d in differences]
         else:
             lines.append(f"  nearest recorded {transport} request:")
             lines += [f"    {line}" for line in nearest.splitlines()]
