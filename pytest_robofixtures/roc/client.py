@@ -46,6 +46,7 @@ class ZmqRocTransport:
         self._sock: zmq.Socket | None = None
         self.timeouts = 0
         self.stale = 0
+        self._rcvtimeo = -1
 
     def _socket(self) -> zmq.Socket:
         if self._sock is None:
@@ -53,6 +54,7 @@ class ZmqRocTransport:
             sock.linger = 0
             sock.connect(self.address)
             self._sock = sock
+            self._rcvtimeo = -1
         return self._sock
 
     def _reset(self) -> None:
@@ -77,9 +79,15 @@ class ZmqRocTransport:
                 deadline = time.monotonic() + timeout
                 while True:
                     remaining = deadline - time.monotonic()
-                    if remaining <= 0 or not sock.poll(max(1, int(remaining * 1000))):
+                    if remaining <= 0:
                         break
-                    frames = sock.recv_multipart()
+                    ms = max(1, int(remaining * 1000))
+                    if ms != self._rcvtimeo:  # blocking recv with a timeout: no extra poll
+                        sock.rcvtimeo = self._rcvtimeo = ms
+                    try:
+                        frames = sock.recv_multipart()
+                    except zmq.Again:
+                        break
                     if len(frames) < 4 or frames[0] or frames[1] != MDPC or frames[2] != service:
                         self.stale += 1
                         continue
