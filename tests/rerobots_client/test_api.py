@@ -183,6 +183,7 @@ def test_busy_deployment(sandbox, apic):
 
 
 def test_busy_instance_during_init(sandbox, apic):
+    sandbox.app.stick_next_instance()  # stays INIT, whatever the machine's load
     reply = apic.request_instance(NULL_A)
     with pytest.raises(BusyWorkspaceInstance, match="This instance is busy"):
         apic.terminate_instance(reply["id"])
