@@ -104,6 +104,7 @@ class Robo:
         self._frames = 0
         self.routed_networks: list[Any] = []
         self.devices: list[Any] = []
+        self.config_error = False  # set when a credential was missing
 
     # -- bookkeeping ---------------------------------------------------------------------------
     @property
@@ -160,6 +161,16 @@ class Robo:
         return float(timeout if timeout is not None else self.settings.timeout)
 
     # -- clients -------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _credentials(self) -> Iterator[None]:
+        from .settings import MissingCredential
+
+        try:
+            yield
+        except MissingCredential:
+            self.config_error = True
+            raise
+
     @property
     def rapyuta(self) -> Any:
         """The rapyuta.io :class:`~pytest_robofixtures.rapyuta.Client` of this test."""
@@ -167,8 +178,10 @@ class Robo:
             from .rapyuta import Client
 
             ep = self.session.endpoints(self.recorder)["rapyuta"]
+            with self._credentials():
+                token, project = ep["auth_token"], ep["project"]
             self._rapyuta = Client(
-                ep["auth_token"], ep["project"], catalog_host=ep["catalog_host"],
+                token, project, catalog_host=ep["catalog_host"],
                 core_api_host=ep["core_api_host"], clock=self.clock,
             )
         return self._rapyuta
@@ -180,9 +193,10 @@ class Robo:
             from .rerobots import APIClient
 
             ep = self.session.endpoints(self.recorder)["rerobots"]
+            with self._credentials():
+                token = ep["api_token"]
             self._rerobots = APIClient(
-                api_token=ep["api_token"], base_uri=ep["base_uri"], ignore_env=True,
-                clock=self.clock,
+                api_token=token, base_uri=ep["base_uri"], ignore_env=True, clock=self.clock,
             )
         return self._rerobots
 

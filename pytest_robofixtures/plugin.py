@@ -16,6 +16,7 @@ from .session import RoboSession
 from .settings import REPLAY, add_options, load_settings
 
 SESSION_KEY = pytest.StashKey[RoboSession]()
+_SIGTERM_KEY = pytest.StashKey[Any]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -28,13 +29,16 @@ def pytest_configure(config: pytest.Config) -> None:
     session = RoboSession(config, load_settings(config))
     config.stash[SESSION_KEY] = session
     if session.settings.mode != REPLAY:
-        _sigterm_as_interrupt()
+        config.stash[_SIGTERM_KEY] = _sigterm_as_interrupt()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     session = config.stash.get(SESSION_KEY, None)
     if session is not None:
         session.close()
+    previous = config.stash.get(_SIGTERM_KEY, None)
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -44,15 +48,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             marker_kwargs(item, name)
 
 
-def _sigterm_as_interrupt() -> None:
+def _sigterm_as_interrupt() -> Any:
     """CI cancels with SIGTERM; make it a KeyboardInterrupt so finalizers still run."""
     def handler(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
     try:
-        signal.signal(signal.SIGTERM, handler)
+        return signal.signal(signal.SIGTERM, handler)
     except ValueError:  # not the main thread
-        pass
+        return None
 
 
 def _session(request: pytest.FixtureRequest) -> RoboSession:
@@ -98,9 +102,9 @@ def deployed_package(robo: Robo, request: pytest.FixtureRequest) -> Any:
         if name in request.fixturenames:
             request.getfixturevalue(name)
     if not any(kwargs.get(k) for k in ("manifest", "package_id", "package_name")):
-        raise pytest.UsageError(
-            f"{request.node.nodeid}: deployed_package needs "
-            "@pytest.mark.deployed_package(manifest=...) (or package_id=/package_name=)"
+        pytest.fail(
+            "deployed_package needs @pytest.mark.deployed_package(manifest=...) "
+            "(or package_id=/package_name=)", pytrace=False,
         )
     return robo.deploy(**kwargs)
 
@@ -110,9 +114,9 @@ def rerobots_instance(robo: Robo, request: pytest.FixtureRequest) -> Any:
     """A READY rerobots Instance with .ssh and .camera helpers, terminated at teardown."""
     kwargs = marker_kwargs(request.node, "rerobots_instance")
     if not kwargs.get("workspace_types") and not kwargs.get("wdeployment_id"):
-        raise pytest.UsageError(
-            f"{request.node.nodeid}: rerobots_instance needs "
-            "@pytest.mark.rerobots_instance(workspace_types=[...]) or wdeployment_id=..."
+        pytest.fail(
+            "rerobots_instance needs @pytest.mark.rerobots_instance(workspace_types=[...]) "
+            "or wdeployment_id=...", pytrace=False,
         )
     return robo.rerobots_instance(**kwargs)
 
@@ -128,9 +132,7 @@ def roc_object(robo: Robo, roc_broker: Any, request: pytest.FixtureRequest) -> A
     """A proxy to a shared ROC object (@pytest.mark.roc_object('vnir')) with status and logs."""
     kwargs = marker_kwargs(request.node, "roc_object")
     if not kwargs.get("object_id"):
-        raise pytest.UsageError(
-            f"{request.node.nodeid}: roc_object needs @pytest.mark.roc_object('<object id>')"
-        )
+        pytest.fail("roc_object needs @pytest.mark.roc_object('<object id>')", pytrace=False)
     return robo.roc_object(kwargs["object_id"], timeout=kwargs.get("timeout", 2.0),
                            endpoints=roc_broker)
 

@@ -206,7 +206,9 @@ class RoboSession:
                 finally:
                     failures = robo.close()
         finally:
-            recorder.close()
+            # A missing credential is a configuration error, not a test outcome: keep the old
+            # recording rather than overwrite it with an empty one.
+            recorder.close(discard=robo.config_error)
             if isinstance(clock, VirtualClock):
                 record.event(0.0, "replay clock", f"skipped {clock.slept:.1f}s of waiting")
         if failures:

@@ -23,7 +23,9 @@ from werkzeug.wrappers import Request, Response
 LOOPBACK = "127.0.0.1"
 
 
-def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_response(
+    payload: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     """A JSON response (``null`` included)."""
     return Response(
         json.dumps(payload), status=status, mimetype="application/json", headers=headers
