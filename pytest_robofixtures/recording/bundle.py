@@ -28,6 +28,11 @@ from .scrub import Scrubber
 FORMAT_VERSION = 1
 END_KEY = "end_of_recording"
 INLINE_BINARY_MAX = 256
+# Per-connection headers: not matched, recomputed or meaningless on replay; left out of the file.
+_DROP_REQUEST_HEADERS = frozenset({"connection", "content-length", "accept-encoding", "host",
+                                   "keep-alive", "transfer-encoding"})
+_DROP_RESPONSE_HEADERS = frozenset({"connection", "content-length", "date", "keep-alive",
+                                    "transfer-encoding"})
 BLOB_MIN_BASE64 = 64
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -263,7 +268,7 @@ class Bundle:
     def _store_http(self, entry: dict[str, Any], scrubber: Scrubber | None) -> dict[str, Any]:
         req, resp = entry["request"], entry["response"]
         resp_headers = {k: v for k, v in resp["headers"].items()
-                        if k.lower() not in ("content-length", "transfer-encoding")}
+                        if k.lower() not in _DROP_RESPONSE_HEADERS}
         resp_body = resp["body"]
         encoding = next((v for k, v in resp_headers.items() if k.lower() == "content-encoding"),
                         None)
@@ -281,7 +286,8 @@ class Bundle:
             if enc:
                 resp_headers = {k: v for k, v in resp_headers.items()
                                 if k.lower() != "content-encoding"}
-        req_headers = {k: _one(v) for k, v in req["headers"].items()}
+        req_headers = {k: _one(v) for k, v in req["headers"].items()
+                       if k.lower() not in _DROP_REQUEST_HEADERS}
         stored = {
             "request": {
                 "method": req["method"],
