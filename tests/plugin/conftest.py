@@ -12,8 +12,28 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+# In-process pytester runs drop modules first imported by the inner run, and C extensions
+# (numpy, pyzmq, cryptography) cannot be imported twice: import everything here, once.
+import numpy  # noqa: F401
+import paramiko  # noqa: F401
+import PIL.Image  # noqa: F401
 import pytest
 import requests
+import vcr  # noqa: F401
+import yaml  # noqa: F401
+import zmq  # noqa: F401
+
+import pytest_robofixtures.factory  # noqa: F401
+import pytest_robofixtures.rapyuta  # noqa: F401
+import pytest_robofixtures.recording  # noqa: F401
+import pytest_robofixtures.recording_support  # noqa: F401
+import pytest_robofixtures.rerobots  # noqa: F401
+import pytest_robofixtures.roc  # noqa: F401
+import pytest_robofixtures.roc_support  # noqa: F401
+import pytest_robofixtures.sim.rapyuta  # noqa: F401
+import pytest_robofixtures.sim.rerobots  # noqa: F401
+import pytest_robofixtures.sim.roc_objects  # noqa: F401
+import pytest_robofixtures.sim.sandbox  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[2]
 
