@@ -273,17 +273,23 @@ class Bundle:
         encoding = next((v for k, v in resp_headers.items() if k.lower() == "content-encoding"),
                         None)
         if encoding and resp_body:
+            # urllib3 usually hands vcrpy the decoded body already; store it decoded either way.
             enc = (encoding[0] if isinstance(encoding, list) else encoding).lower()
+            decoded = False
             try:
-                if enc in ("gzip", "x-gzip"):
-                    resp_body = zlib.decompress(resp_body, 16 + zlib.MAX_WBITS)
+                if enc in ("gzip", "x-gzip") and resp_body[:2] == b"\x1f\x8b":
+                    resp_body, decoded = zlib.decompress(resp_body, 16 + zlib.MAX_WBITS), True
                 elif enc == "deflate":
-                    resp_body = zlib.decompress(resp_body)
-                else:
-                    enc = ""
+                    resp_body, decoded = zlib.decompress(resp_body), True
             except zlib.error:
-                enc = ""
-            if enc:
+                pass
+            if not decoded:
+                try:
+                    resp_body.decode("utf-8")
+                    decoded = True  # plain text: it was decoded before it reached us
+                except UnicodeDecodeError:
+                    decoded = False
+            if decoded:
                 resp_headers = {k: v for k, v in resp_headers.items()
                                 if k.lower() != "content-encoding"}
         req_headers = {k: _one(v) for k, v in req["headers"].items()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import io
+import json
 import threading
 import time
 import uuid
@@ -54,6 +56,7 @@ class DemoApp(SimApp):
         self.route("/addon/cam/<iid>/<int:camera>/img", self.cam, methods=["GET"])
         self.route("/vpn/<iid>", self.vpn, methods=["POST"])
         self.route("/echo", self.echo, methods=["POST", "PUT"])
+        self.route("/gz", self.gz, methods=["GET"])
 
     def authenticate(self, request: Request) -> Response | None:
         if request.headers.get("Authorization") != f"Bearer {TOKEN}":
@@ -87,6 +90,10 @@ class DemoApp(SimApp):
 
     def vpn(self, request: Request, iid: str) -> Response:
         return json_response({"ovpn": OVPN})
+
+    def gz(self, request: Request) -> Response:
+        body = gzip.compress(json.dumps({"compressed": True, "n": 42}).encode())
+        return Response(body, headers={"Content-Encoding": "gzip"}, mimetype="application/json")
 
     def echo(self, request: Request) -> Response:
         return json_response({"got": read_json(request), "args": dict(request.args)})
