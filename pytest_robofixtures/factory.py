@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from .common.clock import Clock
 from .common.transports import ExecResult, SSHSession
 from .report import TestRecord, artifact_dir
@@ -167,9 +169,9 @@ class Robo:
 
         try:
             yield
-        except MissingCredential:
+        except MissingCredential as exc:
             self.config_error = True
-            raise
+            pytest.fail(str(exc), pytrace=False)  # a setup problem, not a bug: no traceback
 
     @property
     def rapyuta(self) -> Any:

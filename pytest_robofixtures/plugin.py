@@ -206,6 +206,7 @@ def pytest_configure_node(node: Any) -> None:
     node.workerinput["robo_run_id"] = session.run_id
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own teardown of fixtures (e.g. on Ctrl-C)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     robo_session = session.config.stash.get(SESSION_KEY, None)
     if robo_session is None:

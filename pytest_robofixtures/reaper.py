@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .journal import JournalEntry, mark_reaped, pending
-from .settings import credential
+from .settings import MissingCredential, credential
 
 
 @dataclass
@@ -94,6 +94,8 @@ def reap(
             continue
         try:
             _delete(entry)
+        except MissingCredential:
+            raise  # the same for every entry: stop and say which variable
         except Exception as exc:
             result.failed.append(f"{line}: {exc}")
             if say:

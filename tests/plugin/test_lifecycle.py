@@ -1,0 +1,162 @@
+"""Teardown that never leaks: failures, setup errors, Ctrl-C, --robo-keep, reap, killed workers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_robofixtures.journal import pending
+
+from .conftest import SIM, live_args, live_env, live_resources, nothing_live
+
+NETWORK_AND_DEPLOYMENT = """
+import pytest
+
+@pytest.mark.routed_network(ros_distro="melodic")
+@pytest.mark.deployed_package("manifests/talker.json", timeout=30)
+def test_body(routed_network, deployed_package):
+    {body}
+"""
+
+
+def test_failing_test_still_tears_everything_down(project: pytest.Pytester) -> None:
+    project.makepyfile(test_fail=NETWORK_AND_DEPLOYMENT.format(body="assert False, 'robot fell'"))
+    result = project.runpytest(*SIM)
+    result.assert_outcomes(failed=1)
+    # The summary's leak count comes from the sandbox's own admin view at session end.
+    result.stdout.fnmatch_lines(["*mode sim: provisioned 3, torn down 3, leaked 0*"])
+    result.stdout.fnmatch_lines(["*robo: resource timeline*", "*deployment robo-*running*"])
+    assert pending(project.path / ".robofixtures") == []
+
+
+def test_failed_setup_tears_down_what_was_already_made(project: pytest.Pytester) -> None:
+    project.makeconftest(
+        """
+        import pytest
+        from pytest_robofixtures.plugin import SESSION_KEY
+
+        @pytest.fixture(autouse=True)
+        def deployment_will_fail(request):
+            sandbox = request.config.stash[SESSION_KEY].sandbox
+            sandbox.rapyuta.app.fail_next_deployment("failed")
+        """
+    )
+    project.makepyfile(test_setup=NETWORK_AND_DEPLOYMENT.format(body="pass"))
+    result = project.runpytest(*SIM)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([
+        "*DeploymentNotRunningException*phase=Failed to start*",
+        "*mode sim: provisioned 3, torn down 3, leaked 0*",
+    ])
+    assert pending(project.path / ".robofixtures") == []
+
+
+def test_ctrl_c_mid_test_still_tears_down(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_int=NETWORK_AND_DEPLOYMENT.format(body="raise KeyboardInterrupt")
+    )
+    result = project.runpytest_subprocess(*SIM)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["*KeyboardInterrupt*"])
+    result.stdout.fnmatch_lines(["*provisioned 3, torn down 3, leaked 0*"])
+    assert pending(project.path / ".robofixtures") == []
+
+
+def test_missing_credential_is_named_and_writes_no_recording(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("RIO_AUTH_TOKEN", "RIO_PROJECT", "REROBOTS_API_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    project.makepyfile(
+        test_live="""
+        import pytest
+
+        @pytest.mark.routed_network(ros_distro="melodic")
+        def test_net(routed_network):
+            pass
+        """
+    )
+    result = project.runpytest("--robo-live", "-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*RIO_AUTH_TOKEN is not set*Export RIO_AUTH_TOKEN=*"])
+    assert list((project.path).rglob("recording.yaml")) == []
+
+
+def _run_cli(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).with_name("robofixtures")
+    import os
+
+    return subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=60, env={**os.environ, **env})
+
+
+def test_keep_then_reap_leaves_nothing(
+    project: pytest.Pytester, standalone_sandbox: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = live_env(standalone_sandbox)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    project.makepyfile(test_keep=NETWORK_AND_DEPLOYMENT.format(body="pass"))
+    result = project.runpytest("--robo-keep", *live_args(standalone_sandbox))
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*kept rapyuta.deployment*", "*robofixtures reap --journal-dir*"])
+    live = live_resources(standalone_sandbox)["rapyuta"]
+    assert len(live["deployments"]) == 1 and len(live["routed_networks"]) == 1
+
+    reaped = _run_cli("reap", "--journal-dir", ".robofixtures", cwd=project.path, env=env)
+    assert reaped.returncode == 0, reaped.stdout + reaped.stderr
+    assert reaped.stdout.count("deleted ") == 3
+    assert nothing_live(standalone_sandbox)
+    again = _run_cli("reap", "--journal-dir", ".robofixtures", cwd=project.path, env=env)
+    assert "nothing to reap" in again.stdout
+
+
+def test_reap_without_credentials_names_the_variable(
+    project: pytest.Pytester, standalone_sandbox: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = live_env(standalone_sandbox)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    project.makepyfile(test_keep=NETWORK_AND_DEPLOYMENT.format(body="pass"))
+    project.runpytest("--robo-keep", *live_args(standalone_sandbox)).assert_outcomes(passed=1)
+    no_creds = _run_cli("reap", cwd=project.path, env={"RIO_AUTH_TOKEN": ""})
+    assert no_creds.returncode == 2
+    assert "RIO_AUTH_TOKEN is not set" in no_creds.stderr
+    _run_cli("reap", cwd=project.path, env=env)
+    assert nothing_live(standalone_sandbox)
+
+
+KILLED = """
+import os, signal
+import pytest
+
+@pytest.mark.routed_network(ros_distro="melodic")
+@pytest.mark.deployed_package("manifests/talker.json", timeout=30)
+def test_killed(routed_network, deployed_package):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+@pytest.mark.routed_network(ros_distro="melodic")
+def test_survivor(routed_network):
+    assert routed_network.guid
+"""
+
+
+def test_worker_killed_mid_test_then_reap_leaves_the_service_empty(
+    project: pytest.Pytester, standalone_sandbox: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = live_env(standalone_sandbox)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    project.makepyfile(test_kill=KILLED)
+    result = project.runpytest_subprocess("-n", "2", *live_args(standalone_sandbox))
+    result.stdout.fnmatch_lines(["*worker*crashed*"])
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed") == 1 and outcomes.get("passed") == 1
+    reaped = _run_cli("reap", "--journal-dir", ".robofixtures", cwd=project.path, env=env)
+    assert reaped.returncode == 0, reaped.stdout + reaped.stderr
+    assert nothing_live(standalone_sandbox), live_resources(standalone_sandbox)
+    assert pending(project.path / ".robofixtures") == []
