@@ -424,7 +424,7 @@ class Robo:
             else:
                 raise ValueError(f"unknown add-on {addon!r}: supported are cam, mistyproxy")
             self._event(label, f"add-on {addon} active")
-        instance.camera.on_frame = self._save_frame
+        instance.on_frame = self._save_frame
         return instance
 
     def _save_frame(self, frame: Any) -> None:

@@ -144,6 +144,8 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     session = item.config.stash.get(SESSION_KEY, None)
     record = session.records.get(item.nodeid) if session is not None else None
+    if record is not None:
+        record.flush()
     if record is not None and call.when == "teardown":
         item.user_properties.extend(record.properties())
     report = yield

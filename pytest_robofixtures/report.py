@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,16 @@ class TestRecord:
     waited: float = 0.0
     recording: Path | None = None
     resources: list[str] = field(default_factory=list)
+    #: called before a report is made, to pull in what is pending (e.g. ROC log records)
+    flushers: list[Callable[[], object]] = field(default_factory=list)
+
+    def flush(self) -> None:
+        """Pull in pending data from live sources before a report is written."""
+        for flush in list(self.flushers):
+            try:
+                flush()
+            except Exception:  # a report must never fail because a source went away
+                pass
 
     def event(self, at: float, resource: str, what: str) -> None:
         self.timeline.append(Event(round(at, 3), resource, what))

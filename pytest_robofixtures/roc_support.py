@@ -34,6 +34,9 @@ class RocObjectHandle:
         object.__setattr__(self, "_clock", clock)
         object.__setattr__(self, "_tree", StatusTree())
         object.__setattr__(self, "logs", [])
+        # The report shows the same tree and log list, live, even if the test fails mid-way.
+        record.roc_status = self._tree.tree
+        record.flushers.append(self.drain)
 
     @classmethod
     def open(cls, endpoints: Endpoints, object_id: str, *, timeout: float, recorder: Any,
@@ -79,6 +82,7 @@ class RocObjectHandle:
         topic, payload = item
         if topic.startswith(LOG_PREFIX):
             self.logs.append(payload)
+            self._record.roc_logs.append(payload)
         else:
             self._tree.apply(topic, payload)
 
@@ -113,12 +117,16 @@ class RocObjectHandle:
             self._take(item)
         return self._tree.get(path)
 
+    def drain(self, timeout: float = 0.0, limit: int = 500) -> int:
+        """Read what is pending (at most ``limit`` items); return how many were read."""
+        count = 0
+        while count < limit and self.poll(timeout):
+            count += 1
+        return count
+
     def close(self) -> None:
-        """Read what is still pending (bounded), put it in the report, close the sockets."""
-        for _ in range(500):
-            if not self.poll(0.05):
-                break
-        self._record.roc_status = dict(self.status_tree)
-        self._record.roc_logs.extend(self.logs)
+        """Read what is still pending (bounded), then close the sockets."""
+        self.drain(0.05)
+        self._record.flushers.remove(self.drain)
         self._feed.close()
         self._client.close()

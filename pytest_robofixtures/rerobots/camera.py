@@ -91,13 +91,16 @@ class Camera:
                 f"{type(data).__name__}, expected base64 JPEG",
                 payload={k: v for k, v in payload.items() if k != "data"},
             )
-        return Frame(
+        frame = Frame(
             jpeg=data,
             camera_id=camera_id,
             instance_id=self._instance.id,
             taken_at=self._instance.clock.time(),
             format=str(payload.get("format", "JPEG")),
         )
+        if self._instance.on_frame is not None:
+            self._instance.on_frame(frame)
+        return frame
 
 
 __all__ = ["Camera", "Frame"]

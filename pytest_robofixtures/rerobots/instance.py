@@ -15,7 +15,7 @@ from ..common.clock import Clock, default_clock
 from ..common.polling import Backoff, PollTimeout, poll
 from ..common.transports import SSHSession
 from .api import APIClient
-from .camera import Camera
+from .camera import Camera, Frame
 from .errors import (
     BusyWorkspaceDeployment,
     BusyWorkspaceInstance,
@@ -84,6 +84,8 @@ class Instance:
         self.__sshkey: str | None = None
         #: (wall-clock time, status) each time a new status was seen.
         self.status_history: list[tuple[float, str]] = []
+        #: Called with every camera :class:`Frame` taken (e.g. to save frames as evidence).
+        self.on_frame: Callable[[Frame], None] | None = None
         self._status: str | None = None
 
         if wdeployment_id is not None and types is not None:
