@@ -399,3 +399,15 @@ def test_close_stops_ssh_servers_and_removes_its_scratch(tmp_path) -> None:
 def _key_from_line(line: str) -> tuple[str, paramiko.PKey]:
     kind, data = line.split()[:2]
     return kind, paramiko.PKey.from_type_string(kind, base64.b64decode(data))
+
+
+def test_generic_http_faults_apply_to_the_rerobots_routes(sandbox: Sandbox) -> None:
+    rule = {"kind": "status", "status": 503, "path": "^/instances$", "count": 1}
+    assert requests.post(sandbox.url + "/_admin/faults", json=rule, timeout=10).status_code == 201
+    assert sandbox.get("/instances").status_code == 503
+    assert sandbox.get("/instances").status_code == 200
+    drop = {"kind": "drop", "path": "^/workspaces$", "count": 1}
+    assert requests.post(sandbox.url + "/_admin/faults", json=drop, timeout=10).status_code == 201
+    with pytest.raises(requests.ConnectionError):
+        requests.get(sandbox.url + "/workspaces", headers=sandbox.http.headers, timeout=10)
+    assert sandbox.get("/workspaces").status_code == 200
