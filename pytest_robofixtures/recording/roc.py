@@ -58,6 +58,7 @@ class _RocReplayer:
         self.scrubber = scrubber
         for c in bundle.roc_calls:
             normalizer.collect_ids(c.get("params"), c.get("result"))
+        self.played = 0  # calls answered so far: gates feed items recorded after them
         self.replay = OrderedReplay(bundle.roc_calls, keys=[self.key(
             str(c.get("object")), c.get("method"), c.get("params")) for c in bundle.roc_calls])
 
@@ -71,6 +72,7 @@ class _RocReplayer:
         method, params = message.get("method"), message.get("params")
         found = self.replay.next(self.key(object_id, method, params))
         if found is not None:
+            self.played += 1
             return found[1]
         live_params = self.params(params)
 
@@ -189,10 +191,21 @@ class ReplayRocFeed:
         self._pos = 0
 
     def receive(self, timeout: float | None) -> tuple[str, Any] | None:
-        """The next recorded item, or None once they are all delivered."""
+        """The next recorded item, or None once they are all delivered.
+
+        Causality is kept: an item recorded after the n-th ROC call of the bundle is only
+        delivered once n calls have been replayed, so a status update that answered a call
+        cannot be read before the call is made.
+        """
         if self._pos >= len(self._items):
             return None
         item = self._items[self._pos]
+        seq = item.get("seq")
+        if seq is not None:
+            calls_before = sum(1 for c in self.bundle.roc_calls if c.get("seq", 0) < seq)
+            replayer = self.bundle.replayers.get("roc")
+            if calls_before > (replayer.played if replayer is not None else 0):
+                return None
         self._pos += 1
         return str(item["topic"]), item.get("payload")
 

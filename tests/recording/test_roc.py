@@ -149,3 +149,17 @@ def test_unknown_feed_name_is_a_mismatch(tmp_path: Path, recorded: dict[str, Any
     rec = Recorder.open(recording_path(tmp_path, NODEID), "replay", RERECORD, Scrubber())
     with pytest.raises(RecordingMismatch, match=r"recorded feeds: \['status'\]"):
         rec.roc_feed(name="logs")
+
+
+def test_feed_items_recorded_after_a_call_wait_for_that_call_in_replay(
+    tmp_path: Path, recorded: dict[str, Any]
+) -> None:
+    rec = Recorder.open(recording_path(tmp_path, NODEID), "replay", RERECORD,
+                        Scrubber(secrets=[TOKEN]))
+    feed = rec.roc_feed(lambda: pytest.fail("no real feed in replay"), name="status")
+    # The updates were published after the calls: reading early must not run ahead of them.
+    assert feed.receive(0.0) is None
+    client = RocClient("tcp://127.0.0.1:1", transport=rec.roc_transport(
+        lambda: pytest.fail("replay must not open the real transport")))
+    work(client)
+    assert [p["angle"] for _, p in (feed.receive(0.0), feed.receive(0.0))] == [0, 1]  # type: ignore[misc]
