@@ -394,7 +394,7 @@ class Robo:
 
         def ssh_factory(*args: Any, **kwargs: Any) -> SSHSession:
             inner = self.recorder.ssh_factory(paramiko_ssh_factory)(*args, **kwargs)
-            return TranscriptSSH(inner, self.record, scrub)  # type: ignore[return-value]
+            return TranscriptSSH(inner, self.record, scrub)
 
         rental = self.session.rental_slot(self.clock, self._timeout(timeout))
         self.teardown.push("rental slot", rental.release)

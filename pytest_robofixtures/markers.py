@@ -6,6 +6,7 @@ keywords or positional arguments raise ``pytest.UsageError`` listing what is all
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,7 +97,7 @@ def marker_kwargs(item: pytest.Item, name: str) -> dict[str, Any]:
 
 
 def validate(
-    name: str, args: tuple[Any, ...], kwargs: dict[str, Any], where: str = ""
+    name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any], where: str = ""
 ) -> dict[str, Any]:
     """Check a marker's arguments; return them as one dict or raise ``pytest.UsageError``."""
     spec = MARKERS[name]

@@ -54,11 +54,11 @@ class RocObjectHandle:
     @property
     def proxy(self) -> RocProxy:
         """The plain ROC proxy."""
-        return self._proxy  # type: ignore[no-any-return]
+        return self._proxy
 
     @property
     def object_id(self) -> str:
-        return self._object_id  # type: ignore[no-any-return]
+        return self._object_id
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._proxy, name)
@@ -76,7 +76,7 @@ class RocObjectHandle:
     @property
     def status_tree(self) -> dict[str, Any]:
         """The status tree merged from every update seen so far."""
-        return self._tree.tree  # type: ignore[no-any-return]
+        return self._tree.tree
 
     def _take(self, item: tuple[str, Any]) -> None:
         topic, payload = item

@@ -220,7 +220,7 @@ class RoboSession:
             ) from exc
 
 
-class _Lazy(dict):  # type: ignore[type-arg]
+class _Lazy(dict):
     """Endpoint info whose credentials are read from the environment when first needed."""
 
     def __init__(self, data: dict[str, Any], env: dict[str, str]) -> None:
@@ -232,7 +232,7 @@ class _Lazy(dict):  # type: ignore[type-arg]
             return credential(self._env[key])
         return super().__getitem__(key)
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         if key in self._env:
             return self[key]
         return super().get(key, default)

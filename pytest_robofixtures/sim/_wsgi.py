@@ -199,7 +199,7 @@ class SimApp:
         except (NotFound, MethodNotAllowed):
             return self.not_found(request)
         except HTTPException as exc:  # e.g. redirects from werkzeug's matcher
-            return exc.get_response()  # type: ignore[return-value]
+            return exc.get_response()
         try:
             return self.handlers[endpoint](request, **args)
         except DroppedConnection:
