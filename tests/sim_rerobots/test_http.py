@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import socket
+import threading
 
 import paramiko
 import pytest
@@ -411,3 +412,25 @@ def test_generic_http_faults_apply_to_the_rerobots_routes(sandbox: Sandbox) -> N
     with pytest.raises(requests.ConnectionError):
         requests.get(sandbox.url + "/workspaces", headers=sandbox.http.headers, timeout=10)
     assert sandbox.get("/workspaces").status_code == 200
+
+
+def test_concurrent_new_on_one_deployment_gives_exactly_one_instance(sandbox: Sandbox) -> None:
+    _, pub = generate_rsa_key()
+    codes: list[int] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(6)
+
+    def attempt() -> None:
+        barrier.wait(timeout=10)
+        res = requests.post(f"{sandbox.url}/new/{MISTY}", json={"reserve": False, "sshkey": pub},
+                            headers=sandbox.http.headers, timeout=30)
+        with lock:
+            codes.append(res.status_code)
+
+    threads = [threading.Thread(target=attempt) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(codes) == [200, 503, 503, 503, 503, 503]
+    assert len(sandbox.app.live_resources()["instances"]) == 1
