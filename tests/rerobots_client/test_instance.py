@@ -105,6 +105,8 @@ def test_files_both_ways(ready, tmp_path: Path):
 
 
 def test_camera_frames(ready):
+    saved: list[Frame] = []
+    ready.on_frame = saved.append
     cam = ready.camera
     assert cam.status() == "notfound"
     assert cam.activate(wait=True, timeout=30) == "active"
@@ -117,6 +119,7 @@ def test_camera_frames(ready):
     assert arr.shape == first.shape == (first.image.size[1], first.image.size[0], 3)
     assert second.array.shape == arr.shape
     assert not np.array_equal(first.array, second.array)
+    assert saved == [first, second]  # the report hook saw each frame
     other = cam.snapshot(camera_id=1)  # null deployments have two cameras
     assert other.camera_id == 1 and other.array.shape[2] == 3
     official_style = ready.get_snapshot_cam(dformat="ndarray")
