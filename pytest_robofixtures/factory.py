@@ -390,11 +390,12 @@ class Robo:
                 "(e.g. @pytest.mark.rerobots_instance(workspace_types=['fixed_misty2']))"
             )
         apic = self.rerobots
-        scrub = self.recorder.scrubber.text
 
         def ssh_factory(*args: Any, **kwargs: Any) -> SSHSession:
-            inner = self.recorder.ssh_factory(paramiko_ssh_factory)(*args, **kwargs)
-            return TranscriptSSH(inner, self.record, scrub)
+            # Record into the test running now (a shared instance outlives the test that made it).
+            current = self.session.current_robo or self
+            inner = current.recorder.ssh_factory(paramiko_ssh_factory)(*args, **kwargs)
+            return TranscriptSSH(inner, current.record, current.recorder.scrubber.text)
 
         rental = self.session.rental_slot(self.clock, self._timeout(timeout))
         self.teardown.push("rental slot", rental.release)
@@ -424,7 +425,7 @@ class Robo:
             else:
                 raise ValueError(f"unknown add-on {addon!r}: supported are cam, mistyproxy")
             self._event(label, f"add-on {addon} active")
-        instance.on_frame = self._save_frame
+        instance.on_frame = lambda frame: (self.session.current_robo or self)._save_frame(frame)
         return instance
 
     def _save_frame(self, frame: Any) -> None:

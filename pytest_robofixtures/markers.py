@@ -53,8 +53,10 @@ MARKERS: dict[str, MarkerSpec] = {
         ),
         MarkerSpec(
             "rerobots_instance",
-            ("workspace_types", "wdeployment_id", "addons", "duration", "vpn", "timeout"),
-            "configure the rerobots_instance fixture (rented rerobots workspace).",
+            ("workspace_types", "wdeployment_id", "addons", "duration", "vpn", "timeout",
+             "shared"),
+            "configure the rerobots_instance fixture (rented rerobots workspace); shared=True "
+            "rents one per xdist worker for all tests asking for the same configuration.",
             positional="workspace_types",
         ),
         MarkerSpec(

@@ -118,6 +118,12 @@ def rerobots_instance(robo: Robo, request: pytest.FixtureRequest) -> Any:
             "rerobots_instance needs @pytest.mark.rerobots_instance(workspace_types=[...]) "
             "or wdeployment_id=...", pytrace=False,
         )
+    if kwargs.pop("shared", False):
+        instance = robo.session.shared_instance(kwargs)
+        # A fresh ssh connection per test, so each test's recording holds its own traffic.
+        robo.teardown.push("shared instance ssh", instance.stop_sshclient)
+        robo.record.event(0.0, f"rerobots {instance.id[:8]}", "shared (rented once per worker)")
+        return instance
     return robo.rerobots_instance(**kwargs)
 
 

@@ -68,6 +68,27 @@ def open_recorder(session: RoboSession, item: pytest.Item) -> Recorder:
     return recorder
 
 
+def open_scope_recorder(session: RoboSession, scope: str) -> Recorder:
+    """The recording of a resource shared across tests (``cassettes/@session/@<scope>/``)."""
+    settings = session.settings
+    path = recording_path(settings.cassette_dir, "", scope_name=scope)
+    if settings.mode == REPLAY:
+        command = f"pytest --robo-sim (or --robo-live) the tests sharing {scope}"
+        return Recorder.open(path, "replay", command, make_scrubber(session),
+                             run_id=session.run_id, worker=session.worker)
+    from . import __version__
+
+    flag = "--robo-live" if settings.mode == LIVE else "--robo-sim"
+    recorder = Recorder.open(
+        path, "record", f"pytest {flag} the tests sharing {scope}", make_scrubber(session),
+        metadata={"scope": scope, "mode": settings.mode, "plugin": __version__},
+        run_id=session.run_id, worker=session.worker,
+    )
+    for name, url in session.public_endpoints().items():
+        recorder.set_endpoint(name, url)
+    return recorder
+
+
 def check_recordings(root: Path, tokens: list[str]) -> list[str]:
     """Load every recording under ``root`` and scan all files for secrets: problem lines."""
     problems: list[str] = []

@@ -52,7 +52,8 @@ class RoboSession:
         self.stats = RunStats()
         self.records: dict[str, TestRecord] = {}
         self._sandbox: Any = None
-        self._progress_shown: set[str] = set()
+        self.current_robo: Robo | None = None  # the Robo of the test running now
+        self._shared: dict[str, tuple[Robo, Any, Any]] = {}
 
     # -- journal -------------------------------------------------------------------------------
     def journal_created(self, kind: str, ident: str, *, name: str, endpoint: str) -> None:
@@ -75,6 +76,8 @@ class RoboSession:
         return self._sandbox
 
     def close(self) -> None:
+        """Tear down shared resources, then stop the sandbox and count what it still holds."""
+        self.close_shared()
         if self._sandbox is not None:
             leaked = self._sandbox.leaked()
             self.stats.leaked.extend(f"sandbox: {line}" for line in leaked
@@ -146,6 +149,39 @@ class RoboSession:
         robo.recorder.set_endpoint("roc_base_port", str(endpoints.brokerBasePort))
         return endpoints
 
+    # -- resources shared by the tests of this process ----------------------------------------
+    def shared_instance(self, kwargs: dict[str, Any]) -> Any:
+        """A rerobots instance shared by every test of this worker that asks for ``kwargs``.
+
+        Its provisioning and teardown go to a recording of their own (one per configuration);
+        what each test does with it goes to that test's recording.
+        """
+        import hashlib
+        import json
+
+        from .recording_support import open_scope_recorder
+
+        key = json.dumps(kwargs, sort_keys=True, default=str)
+        if key not in self._shared:
+            digest = hashlib.sha1(key.encode()).hexdigest()[:10]
+            scope = f"rerobots_instance-{digest}"
+            recorder = open_scope_recorder(self, scope)
+            owner = Robo(self, f"@session/{scope}", recorder, TestRecord(scope), recorder.clock)
+            with recorder.active():
+                instance = owner.rerobots_instance(**kwargs)
+            self._shared[key] = (owner, recorder, instance)
+        return self._shared[key][2]
+
+    def close_shared(self) -> None:
+        """Terminate the shared resources and write their recordings."""
+        while self._shared:
+            _key, (owner, recorder, _instance) = self._shared.popitem()
+            try:
+                with recorder.active():
+                    owner.close()
+            finally:
+                recorder.close()
+
     # -- rentals across xdist workers ----------------------------------------------------------
     def rental_slot(self, clock: Clock, timeout: float) -> RentalSlot:
         """Wait for one of ``--robo-max-rentals`` slots (shared by all workers via file locks)."""
@@ -201,10 +237,12 @@ class RoboSession:
         failures: list[tuple[str, BaseException]] = []
         try:
             with recorder.active():
+                self.current_robo = robo
                 try:
                     yield robo
                 finally:
                     failures = robo.close()
+                    self.current_robo = None
         finally:
             # A missing credential is a configuration error, not a test outcome: keep the old
             # recording rather than overwrite it with an empty one.

@@ -105,3 +105,34 @@ def test_rental_cap_is_shared_across_workers(project: pytest.Pytester) -> None:
     project.makepyfile(test_par=PARALLEL)
     result = project.runpytest_subprocess("-n", "2", "--robo-max-rentals=1", *SIM)
     result.assert_outcomes(passed=4)
+
+
+SHARED = """
+import pytest
+
+@pytest.mark.parametrize("n", range(3))
+@pytest.mark.rerobots_instance(workspace_types=["null"], shared=True)
+def test_uses_the_shared_workspace(rerobots_instance, n):
+    rerobots_instance.ssh.exec(f"echo {n} >> visits.txt").check()
+    lines = rerobots_instance.ssh.exec("cat visits.txt").check().stdout_text.split()
+    print("VISITS", n, ",".join(lines))
+"""
+
+
+def test_shared_workspace_is_rented_once_and_replays(project: pytest.Pytester) -> None:
+    project.makepyfile(test_shared=SHARED)
+    live = project.runpytest("-s", *SIM)
+    live.assert_outcomes(passed=3)
+    # One rental for three tests; the file written by the first test is seen by the last.
+    live.stdout.fnmatch_lines(["*VISITS 2 0,1,2*",
+                               "*mode sim: provisioned 1, torn down 1, leaked 0*"])
+    scope = list((project.path / "cassettes" / "@session").glob("@rerobots_instance-*"))
+    assert len(scope) == 1 and (scope[0] / "recording.yaml").is_file()
+    assert len(recordings(project.path)) == 4  # the scope's plus one per test
+
+    replay = project.runpytest("-s", *REPLAY)
+    replay.assert_outcomes(passed=3)
+    replay.stdout.fnmatch_lines(["*VISITS 2 0,1,2*"])
+    # Each test's ssh traffic replays from its own recording, in any order.
+    single = project.runpytest("-s", "-k", "test_uses_the_shared_workspace[2]", *REPLAY)
+    single.assert_outcomes(passed=1)
