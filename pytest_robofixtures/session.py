@@ -211,7 +211,8 @@ class RoboSession:
     # -- live progress -------------------------------------------------------------------------
     def progress(self, resource: str, what: str, elapsed: float) -> None:
         """Show state changes of long waits in the terminal (main process only)."""
-        if self.worker != "main" or elapsed < 5.0 or self.settings.mode == REPLAY:
+        after = self.settings.progress_after
+        if self.worker != "main" or elapsed < after or self.settings.mode == REPLAY:
             return
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         capture = self.config.pluginmanager.get_plugin("capturemanager")
@@ -220,7 +221,7 @@ class RoboSession:
         ctx = (capture.global_and_fixture_disabled() if capture is not None
                else contextlib.nullcontext())
         with ctx:
-            reporter.write_line(f"robo: {resource}: {what} ({elapsed:.0f}s)")
+            reporter.write_line(f"robo: {resource}: {what} ({elapsed:.1f}s)")
 
     # -- one test ------------------------------------------------------------------------------
     @contextlib.contextmanager

@@ -41,6 +41,9 @@ _VALUES: list[tuple[str, str, str, str | None]] = [
      "at most this many rerobots workspaces rented at once across xdist workers", None),
     ("--robo-sim-delay", "robo_sim_delay",
      "provisioning delay of the embedded sandbox in seconds (default 0.3)", "0.3"),
+    ("--robo-progress-after", "robo_progress_after",
+     "show resource state changes in the terminal once a wait lasts this long (default 5 s)",
+     "5"),
 ]
 
 
@@ -85,6 +88,7 @@ class RoboSettings:
     sim_delay: float
     require_devices: bool
     keep: bool
+    progress_after: float = 5.0
     scrub_fields: list[str] = field(default_factory=list)
     scrub_patterns: list[str] = field(default_factory=list)
 
@@ -102,6 +106,9 @@ def _value(config: pytest.Config, option: str, ini: str) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
+_ZERO_OK = {"--robo-sim-delay", "--robo-progress-after"}
+
+
 def _number(config: pytest.Config, option: str, ini: str, kind: type) -> float | int | None:
     raw = _value(config, option, ini)
     if raw is None:
@@ -112,7 +119,7 @@ def _number(config: pytest.Config, option: str, ini: str, kind: type) -> float |
         raise pytest.UsageError(
             f"{option} / ini {ini} must be a {kind.__name__} number, got {raw!r}"
         ) from None
-    if number <= 0 and option != "--robo-sim-delay":
+    if number < 0 or (number == 0 and option not in _ZERO_OK):
         raise pytest.UsageError(f"{option} / ini {ini} must be > 0, got {raw!r}")
     return number
 
@@ -149,6 +156,8 @@ def load_settings(config: pytest.Config) -> RoboSettings:
         sim_delay=float(_number(config, "--robo-sim-delay", "robo_sim_delay", float) or 0.0),
         require_devices=bool(config.getoption("robo_require_devices")),
         keep=bool(config.getoption("robo_keep")),
+        progress_after=float(_number(config, "--robo-progress-after", "robo_progress_after",
+                                     float) or 0.0),
         scrub_fields=list(config.getini("robo_scrub_fields")),
         scrub_patterns=list(config.getini("robo_scrub_patterns")),
     )

@@ -136,3 +136,19 @@ def test_shared_workspace_is_rented_once_and_replays(project: pytest.Pytester) -
     # Each test's ssh traffic replays from its own recording, in any order.
     single = project.runpytest("-s", "-k", "test_uses_the_shared_workspace[2]", *REPLAY)
     single.assert_outcomes(passed=1)
+
+
+def test_long_waits_show_progress_in_the_terminal(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_wait="""
+        import pytest
+
+        @pytest.mark.routed_network(ros_distro="melodic")
+        def test_net(routed_network):
+            pass
+        """
+    )
+    result = project.runpytest("--robo-sim", "--robo-sim-delay=0.6", "--robo-progress-after=0.1",
+                               "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["robo: routed_network robo-*: state Succeeded/Running (*s)"])
