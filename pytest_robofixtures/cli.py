@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     sim = sub.add_parser("sim", help="run the embedded sandbox until interrupted")
-    sim.add_argument("--delay", type=float, default=0.5, help="provisioning delay (seconds)")
+    sim.add_argument("--delay", type=float, default=0.3, help="provisioning delay (seconds)")
     sim.add_argument("--no-roc", action="store_true", help="do not start the ROC broker")
 
     reap = sub.add_parser("reap", help="delete resources a crashed or killed run left behind")
@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     reap.add_argument("--run", default=None, help="only this run id")
     reap.add_argument("--dry-run", action="store_true", help="list, do not delete")
 
-    roc = sub.add_parser("roc", help="ROC tools: broker, logdump (see their --help)")
+    roc = sub.add_parser("roc", add_help=False,
+                         help="ROC tools: broker, logdump (see `robofixtures roc broker --help`)")
     roc.add_argument("roc_command", choices=["broker", "logdump"])
 
     cassettes = sub.add_parser("cassettes", help="check recordings: loadable, no secrets")

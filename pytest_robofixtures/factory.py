@@ -124,7 +124,7 @@ class Robo:
                delete: Callable[[], None]) -> None:
         """Journal a new resource and register its teardown: call as soon as it has an id."""
         self.session.journal_created(kind, ident, name=name, endpoint=endpoint)
-        self.record.resources.append(f"{label} {name or ident}")
+        self.record.resources.append(label)
         self.session.stats.provisioned += 1
         self._event(label, f"created {ident}")
 
@@ -142,7 +142,7 @@ class Robo:
             self.session.stats.torn_down += 1
             self._event(label, "torn down")
 
-        self.teardown.push(f"{label} {name or ident}", finalize)
+        self.teardown.push(label, finalize)
 
     def _on_change(self, label: str) -> Callable[[Any, float], None]:
         def changed(state: Any, elapsed: float) -> None:
@@ -407,8 +407,9 @@ class Robo:
         label = f"rerobots {ident[:8]}"
 
         def terminate() -> None:
-            instance.terminate()
-            instance.wait_until_terminated(timeout=self._timeout(None))
+            # wait=True retries while the instance is still INIT ("busy"), then waits for the end.
+            instance.terminate(wait=True, timeout=self._timeout(None),
+                               on_change=self._on_change(label))
 
         self._owned("rerobots.instance", ident, ident, label,
                     self.settings_endpoint("rerobots"), terminate)
@@ -448,11 +449,11 @@ class Robo:
         from .roc_support import RocObjectHandle
 
         endpoints = endpoints or self.roc_broker()
-        handle = RocObjectHandle.open(
+        handle = RocObjectHandle._open(
             endpoints, object_id, timeout=timeout, recorder=self.recorder, record=self.record,
             clock=self.clock,
         )
-        self.teardown.push(f"roc_object {object_id}", handle.close)
+        self.teardown.push(f"roc_object {object_id}", handle._close)
         self._event(f"roc {object_id}", "connected")
         return handle
 

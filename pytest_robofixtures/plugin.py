@@ -119,7 +119,7 @@ def rerobots_instance(robo: Robo, request: pytest.FixtureRequest) -> Any:
             "or wdeployment_id=...", pytrace=False,
         )
     if kwargs.pop("shared", False):
-        instance = robo.session.shared_instance(kwargs)
+        instance = robo.session.shared_instance(robo, kwargs)
         # A fresh ssh connection per test, so each test's recording holds its own traffic.
         robo.teardown.push("shared instance ssh", instance.stop_sshclient)
         robo.record.event(0.0, f"rerobots {instance.id[:8]}", "shared (rented once per worker)")

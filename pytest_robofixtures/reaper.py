@@ -72,6 +72,26 @@ def _delete(entry: JournalEntry) -> None:
             raise ValueError(f"unknown resource kind {entry.kind!r} in the journal")
     except gone:
         pass  # already deleted: nothing left to reap
+    except Exception as exc:
+        # A sandbox that stopped took its resources with it; a real service that cannot be
+        # reached must be retried later.
+        if not (entry.sandbox and _unreachable(exc)):
+            raise
+
+
+def _unreachable(exc: BaseException | None) -> bool:
+    """Whether an error (or one it was raised from) is a refused or failed connection."""
+    import requests
+
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, requests.exceptions.ConnectionError) or type(exc).__name__ == (
+            "APIConnectionError"
+        ):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
 
 
 # Order matters: deployments before the packages and networks they use.

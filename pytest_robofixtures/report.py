@@ -38,6 +38,8 @@ class TestRecord:
     resources: list[str] = field(default_factory=list)
     #: called before a report is made, to pull in what is pending (e.g. ROC log records)
     flushers: list[Callable[[], object]] = field(default_factory=list)
+    #: applied to every section's text: reports are scrubbed like recordings
+    scrub: Callable[[str], str] = str
 
     def flush(self) -> None:
         """Pull in pending data from live sources before a report is written."""
@@ -80,7 +82,7 @@ class TestRecord:
             out.append(("robo: camera frames", "\n".join(str(p) for p in self.frames)))
         if self.recording is not None:
             out.append(("robo: recording", str(self.recording)))
-        return out
+        return [(title, self.scrub(text)) for title, text in out]
 
     def properties(self) -> list[tuple[str, object]]:
         """JUnit ``<property>`` pairs."""

@@ -21,7 +21,10 @@ class RocObjectHandle:
     """Behaves like the shared object (calls, attributes), and collects its status and logs.
 
     ``status_tree`` is the status tree merged from the updates seen so far, ``logs`` the log
-    records; :meth:`wait_for_status` reads updates until a path satisfies a predicate.
+    records; :meth:`wait_for_status` reads updates until a path satisfies a predicate and
+    :meth:`wait_for_log` until a log record does. These
+    names (and ``proxy``, ``object_id``) are the handle's own; every other name is the remote
+    object's, and ``proxy`` reaches a remote member that one of them hides.
     """
 
     def __init__(self, object_id: str, client: RocClient, feed: Any, record: TestRecord,
@@ -36,10 +39,10 @@ class RocObjectHandle:
         object.__setattr__(self, "logs", [])
         # The report shows the same tree and log list, live, even if the test fails mid-way.
         record.roc_status = self._tree.tree
-        record.flushers.append(self.drain)
+        record.flushers.append(self._drain)
 
     @classmethod
-    def open(cls, endpoints: Endpoints, object_id: str, *, timeout: float, recorder: Any,
+    def _open(cls, endpoints: Endpoints, object_id: str, *, timeout: float, recorder: Any,
              record: TestRecord, clock: Clock) -> RocObjectHandle:
         """Connect through the test's recorder (which records, or replays with no socket)."""
         transport = recorder.roc_transport(lambda: ZmqRocTransport(endpoints.rocBroker))
@@ -67,7 +70,8 @@ class RocObjectHandle:
         setattr(self._proxy, name, value)
 
     def __dir__(self) -> list[str]:
-        return sorted(set(dir(self._proxy)) | {"status_tree", "logs", "wait_for_status"})
+        own = {"status_tree", "logs", "wait_for_status", "wait_for_log", "proxy", "object_id"}
+        return sorted(set(dir(self._proxy)) | own)
 
     def __repr__(self) -> str:
         return f"<roc_object {self._object_id!r}>"
@@ -86,7 +90,7 @@ class RocObjectHandle:
         else:
             self._tree.apply(topic, payload)
 
-    def poll(self, timeout: float = 0.0) -> bool:
+    def _poll(self, timeout: float = 0.0) -> bool:
         """Read one pending update or log record; False when none came within ``timeout``."""
         item = self._feed.receive(timeout)
         if item is None:
@@ -117,16 +121,40 @@ class RocObjectHandle:
             self._take(item)
         return self._tree.get(path)
 
-    def drain(self, timeout: float = 0.0, limit: int = 500) -> int:
+    def wait_for_log(self, predicate: Callable[[dict[str, Any]], bool] | str,
+                     timeout: float = 10.0) -> dict[str, Any]:
+        """Read until a log record satisfies ``predicate`` (or contains the text); return it."""
+        def match(record: dict[str, Any]) -> bool:
+            if isinstance(predicate, str):
+                return predicate in str(record.get("msg", ""))
+            return bool(predicate(record))
+
+        checked = 0
+        deadline = time.monotonic() + timeout
+        while True:
+            for record in self.logs[checked:]:
+                if match(record):
+                    return record
+            checked = len(self.logs)
+            remaining = deadline - time.monotonic()
+            item = self._feed.receive(remaining) if remaining > 0 else None
+            if item is None:
+                raise RocTimeout(
+                    f"no ROC log record matching {predicate!r} within {timeout:g}s "
+                    f"({len(self.logs)} record(s) seen)"
+                )
+            self._take(item)
+
+    def _drain(self, timeout: float = 0.0, limit: int = 500) -> int:
         """Read what is pending (at most ``limit`` items); return how many were read."""
         count = 0
-        while count < limit and self.poll(timeout):
+        while count < limit and self._poll(timeout):
             count += 1
         return count
 
-    def close(self) -> None:
+    def _close(self) -> None:
         """Read what is still pending (bounded), then close the sockets."""
-        self.drain(0.05)
-        self._record.flushers.remove(self.drain)
+        self._drain(0.05)
+        self._record.flushers.remove(self._drain)
         self._feed.close()
         self._client.close()

@@ -79,9 +79,9 @@ class RoboSession:
         """Tear down shared resources, then stop the sandbox and count what it still holds."""
         self.close_shared()
         if self._sandbox is not None:
-            leaked = self._sandbox.leaked()
-            self.stats.leaked.extend(f"sandbox: {line}" for line in leaked
-                                     if not any(line.endswith(k) for k in self.stats.kept))
+            kept_ids = {line.split()[1] for line in self.stats.kept if len(line.split()) > 1}
+            self.stats.leaked.extend(f"sandbox: {line}" for line in self._sandbox.leaked()
+                                     if line.split()[-1] not in kept_ids)
             self._sandbox.stop()
             self._sandbox = None
 
@@ -150,27 +150,39 @@ class RoboSession:
         return endpoints
 
     # -- resources shared by the tests of this process ----------------------------------------
-    def shared_instance(self, kwargs: dict[str, Any]) -> Any:
+    def shared_instance(self, robo: Robo, kwargs: dict[str, Any]) -> Any:
         """A rerobots instance shared by every test of this worker that asks for ``kwargs``.
 
-        Its provisioning and teardown go to a recording of their own (one per configuration);
-        what each test does with it goes to that test's recording.
+        Its provisioning and teardown go to a recording of their own, one per configuration and
+        worker; each test's recording notes which one it used, so a replay (with any number of
+        workers) brings back the very instance the test talked to.
         """
         import hashlib
         import json
 
+        from .recording import RecordingMismatch
         from .recording_support import open_scope_recorder
 
         key = json.dumps(kwargs, sort_keys=True, default=str)
-        if key not in self._shared:
-            digest = hashlib.sha1(key.encode()).hexdigest()[:10]
-            scope = f"rerobots_instance-{digest}"
+        digest = hashlib.sha1(key.encode()).hexdigest()[:10]
+        used = robo.recorder.metadata.setdefault("shared", {})
+        if self.settings.mode == REPLAY:
+            scope = used.get(digest)
+            if scope is None:
+                raise RecordingMismatch(
+                    robo.recorder.path, "shared resource", f"shared rerobots instance {key}",
+                    None, ["the recording used no shared instance with this configuration"],
+                    f"pytest '{robo.nodeid}' --robo-sim (or --robo-live)",
+                )
+        else:
+            scope = used[digest] = f"rerobots_instance-{digest}-{self.worker}"
+        if scope not in self._shared:
             recorder = open_scope_recorder(self, scope)
             owner = Robo(self, f"@session/{scope}", recorder, TestRecord(scope), recorder.clock)
             with recorder.active():
                 instance = owner.rerobots_instance(**kwargs)
-            self._shared[key] = (owner, recorder, instance)
-        return self._shared[key][2]
+            self._shared[scope] = (owner, recorder, instance)
+        return self._shared[scope][2]
 
     def close_shared(self) -> None:
         """Terminate the shared resources and write their recordings."""
@@ -233,6 +245,7 @@ class RoboSession:
         self.records[item.nodeid] = record
         recorder = open_recorder(self, item)
         record.recording = recorder.path
+        record.scrub = recorder.scrubber.text
         clock: Clock = recorder.clock
         robo = Robo(self, item.nodeid, recorder, record, clock)
         failures: list[tuple[str, BaseException]] = []

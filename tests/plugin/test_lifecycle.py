@@ -160,3 +160,43 @@ def test_worker_killed_mid_test_then_reap_leaves_the_service_empty(
     assert reaped.returncode == 0, reaped.stdout + reaped.stderr
     assert nothing_live(standalone_sandbox), live_resources(standalone_sandbox)
     assert pending(project.path / ".robofixtures") == []
+
+
+def test_instance_timed_out_in_init_is_still_terminated(project: pytest.Pytester) -> None:
+    # The wait gives up while the instance is INIT; terminate is refused ("busy") until it is
+    # READY, so teardown must retry rather than leak it.
+    project.makepyfile(
+        test_slow="""
+        import pytest
+
+        @pytest.mark.rerobots_instance(workspace_types=["null"], timeout=0.1)
+        def test_too_impatient(rerobots_instance):
+            pass
+        """
+    )
+    result = project.runpytest("--robo-sim", "--robo-sim-delay=0.8", "-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*WaitTimeout*INIT*", "*provisioned 1, torn down 1, leaked 0*"])
+
+
+def test_keep_in_sim_mode_counts_once_and_reap_clears_the_journal(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(
+        test_keep="""
+        import pytest
+
+        @pytest.mark.routed_network(ros_distro="melodic")
+        def test_net(routed_network):
+            pass
+        """
+    )
+    result = project.runpytest("--robo-keep", *SIM)
+    result.assert_outcomes(passed=1)
+    out = result.stdout.str()
+    assert "kept rapyuta.routed_network" in out and "LEAKED" not in out
+    assert len(pending(project.path / ".robofixtures")) == 1
+    # The sandbox stopped with the run and took its resources along: reap just clears the entry.
+    reaped = _run_cli("reap", cwd=project.path, env={})
+    assert reaped.returncode == 0, reaped.stdout + reaped.stderr
+    assert pending(project.path / ".robofixtures") == []

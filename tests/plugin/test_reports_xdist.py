@@ -126,7 +126,7 @@ def test_shared_workspace_is_rented_once_and_replays(project: pytest.Pytester) -
     # One rental for three tests; the file written by the first test is seen by the last.
     live.stdout.fnmatch_lines(["*VISITS 2 0,1,2*",
                                "*mode sim: provisioned 1, torn down 1, leaked 0*"])
-    scope = list((project.path / "cassettes" / "@session").glob("@rerobots_instance-*"))
+    scope = list((project.path / "cassettes" / "@session").glob("@rerobots_instance-*-main"))
     assert len(scope) == 1 and (scope[0] / "recording.yaml").is_file()
     assert len(recordings(project.path)) == 4  # the scope's plus one per test
 
@@ -152,3 +152,53 @@ def test_long_waits_show_progress_in_the_terminal(project: pytest.Pytester) -> N
                                "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["robo: routed_network robo-*: state Succeeded/Running (*s)"])
+
+
+SHARED_CAMERA = """
+import pytest
+
+@pytest.mark.parametrize("n", range(4))
+@pytest.mark.rerobots_instance(workspace_types=["null"], addons=["cam"], shared=True)
+def test_shared_camera(rerobots_instance, n):
+    assert rerobots_instance.camera.snapshot().array.ndim == 3
+    rerobots_instance.ssh.exec(f"echo {n}").check()
+"""
+
+
+def test_shared_workspace_recorded_in_parallel_replays_with_any_worker_count(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(test_shared_cam=SHARED_CAMERA)
+    result = project.runpytest_subprocess("-n", "2", *SIM)
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["*leaked 0*"])
+    for workers in ("2", "0"):
+        project.runpytest_subprocess("-n", workers, *REPLAY).assert_outcomes(passed=4)
+
+
+def test_report_sections_are_scrubbed_like_recordings(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_leak="""
+        import logging
+        import pytest
+        from pytest_robofixtures.roc import RocLogger
+
+        @pytest.mark.rerobots_instance(workspace_types=["null"])
+        @pytest.mark.roc_object("vnir")
+        def test_leaky(rerobots_instance, roc_object, roc_broker):
+            rerobots_instance.ssh.exec("echo token=sim-rerobots-token").check()
+            handler = RocLogger("leaky", roc_broker)
+            assert handler.wait_for_subscriber(timeout=5)
+            log = logging.getLogger("leaky.robot")
+            log.addHandler(handler)
+            log.warning("calling home with Authorization: Bearer sim-token")
+            roc_object.wait_for_log("calling home")
+            handler.close()
+            assert False, "fail to get the report"
+        """
+    )
+    result = project.runpytest(*SIM)
+    result.assert_outcomes(failed=1)
+    report = result.stdout.str().split("robo: ROC log", 1)[1]
+    assert "calling home" in report and "token=" in report
+    assert "sim-token" not in report and "sim-rerobots-token" not in report
