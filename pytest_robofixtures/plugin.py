@@ -157,9 +157,9 @@ def pytest_runtest_makereport(
     report = yield
     if record is None:
         return report
-    if call.when == "teardown" or (call.when == "setup" and report.failed) or (
-        call.when == "call" and report.failed
-    ):
+    # On the call report (shown under failures, by -rP and by pytest-html) and, complete with
+    # the teardown steps, on the teardown report; on a setup report only when setup failed.
+    if call.when in ("call", "teardown") or report.failed:
         for title, text in record.sections():
             report.sections.append((title, text))
     if call.when == "teardown" and record.frames:
