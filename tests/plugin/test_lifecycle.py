@@ -55,10 +55,14 @@ def test_failed_setup_tears_down_what_was_already_made(project: pytest.Pytester)
     assert pending(project.path / ".robofixtures") == []
 
 
-def test_ctrl_c_mid_test_still_tears_down(project: pytest.Pytester) -> None:
-    project.makepyfile(
-        test_int=NETWORK_AND_DEPLOYMENT.format(body="raise KeyboardInterrupt")
-    )
+@pytest.mark.parametrize(
+    "interrupt",
+    ["raise KeyboardInterrupt",  # Ctrl-C
+     "import os, signal; os.kill(os.getpid(), signal.SIGTERM)"],  # a CI cancellation
+    ids=["ctrl-c", "sigterm"],
+)
+def test_ctrl_c_mid_test_still_tears_down(project: pytest.Pytester, interrupt: str) -> None:
+    project.makepyfile(test_int=NETWORK_AND_DEPLOYMENT.format(body=interrupt))
     result = project.runpytest_subprocess(*SIM)
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines(["*KeyboardInterrupt*"])
