@@ -18,17 +18,31 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Backoff:
-    """Delays between polls: ``initial`` growing by ``factor`` up to ``cap`` seconds."""
+    """Delays between polls: from ``initial``, growing by ``factor`` up to ``cap`` seconds.
+
+    A delay is also never more than ``proportion`` of the time waited so far, so the poller
+    notices a ready resource within that fraction of the wait (15%: a resource ready after 1 s
+    is seen within 0.15 s) while a ten-minute wait still costs few requests.
+    """
 
     initial: float = 0.02
     factor: float = 1.6
     cap: float = 2.0
+    proportion: float = 0.15
+
+    def next_delay(self, previous: float | None, elapsed: float) -> float:
+        """The delay after ``previous`` (None for the first) once ``elapsed`` seconds passed."""
+        grown = self.initial if previous is None else previous * self.factor
+        limit = max(self.initial, self.proportion * elapsed) if self.proportion else grown
+        return min(self.cap, grown, limit)
 
     def delays(self) -> Iterator[float]:
-        delay = self.initial
+        """The delays when each poll is instantaneous (for reasoning and docs)."""
+        elapsed, delay = 0.0, None
         while True:
+            delay = self.next_delay(delay, elapsed)
+            elapsed += delay
             yield delay
-            delay = min(self.cap, delay * self.factor)
 
 
 @dataclass
@@ -73,7 +87,7 @@ def poll(
     start = clock.monotonic()
     states: list[str] = []
     polls = 0
-    delays = backoff.delays()
+    delay: float | None = None
     while True:
         value = fetch()
         polls += 1
@@ -93,4 +107,5 @@ def poll(
                 polls,
                 elapsed,
             )
-        clock.sleep(min(next(delays), max(0.0, timeout - elapsed)))
+        delay = backoff.next_delay(delay, elapsed)
+        clock.sleep(min(delay, max(0.0, timeout - elapsed)))
