@@ -174,7 +174,7 @@ def _alive(pid: int) -> bool:
     # a zombie is dead too
     try:
         return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # reading /proc of an exiting task: ESRCH
         return False
 
 
