@@ -19,7 +19,7 @@ import pytest
 from .common.clock import Clock
 from .common.transports import ExecResult, SSHSession
 from .report import TestRecord, artifact_dir
-from .settings import LIVE, REPLAY, SIM, RoboSettings
+from .settings import REPLAY, RoboSettings
 
 if TYPE_CHECKING:
     from .session import RoboSession
@@ -469,13 +469,13 @@ class Robo:
 
 
 def _describe(state: Any) -> str:
+    """``phase/status`` of a rapyuta status object or dict; the text of anything else."""
     if isinstance(state, str):
         return state
-    for attrs in (("phase", "status"),):
-        values = [getattr(state, a, None) if not isinstance(state, dict) else state.get(a)
-                  for a in attrs]
-        if any(v is not None for v in values):
-            return "/".join(str(getattr(v, "value", v)) for v in values if v is not None)
+    get = state.get if isinstance(state, dict) else (lambda key: getattr(state, key, None))
+    values = [v for v in (get("phase"), get("status")) if v is not None]
+    if values:
+        return "/".join(str(getattr(v, "value", v)) for v in values)
     return str(state)
 
 
@@ -540,4 +540,4 @@ def _load_manifest(manifest: dict[str, Any] | str | Path, root: Path) -> dict[st
     return data
 
 
-__all__ = ["Robo", "Teardown", "TranscriptSSH", "LIVE", "SIM", "REPLAY"]
+__all__ = ["Robo", "Teardown", "TranscriptSSH"]

@@ -20,7 +20,7 @@ from .common.clock import Clock, VirtualClock
 from .factory import Robo
 from .journal import Journal
 from .report import RunStats, TestRecord
-from .settings import LIVE, REPLAY, SIM, RoboSettings, credential
+from .settings import REPLAY, SIM, RoboSettings, credential
 
 # Placeholders used in replay: the recordings hold no credentials.
 REPLAY_TOKEN = "replay-token"
@@ -262,7 +262,8 @@ class RoboSession:
             # recording rather than overwrite it with an empty one.
             recorder.close(discard=robo.config_error)
             if isinstance(clock, VirtualClock):
-                record.event(0.0, "replay clock", f"skipped {clock.slept:.1f}s of waiting")
+                record.event(robo._elapsed(), "replay clock",
+                             f"skipped {clock.slept:.1f}s of waiting")
         if failures:
             what, exc = failures[0]
             raise RuntimeError(
@@ -290,4 +291,4 @@ class _Lazy(dict):
         return super().get(key, default)
 
 
-__all__ = ["RoboSession", "LIVE", "SIM", "REPLAY"]
+__all__ = ["RoboSession", "RentalSlot"]
