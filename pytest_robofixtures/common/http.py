@@ -2,7 +2,8 @@
 
 Retries: connection errors are retried for every method (the request never left), while
 429/502/503/504 and read errors are retried only for idempotent methods, so a retry can never
-create a second resource. ``Retry-After`` is honoured.
+create a second resource. ``Retry-After`` is honoured. Retry waits go through the default clock,
+so in replay they take no real time either.
 """
 
 from __future__ import annotations
@@ -13,14 +14,32 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from .clock import default_clock
+
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)  # (connect, read) seconds
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 
 
+class ClockRetry(Retry):
+    """urllib3's Retry, sleeping on the default clock, so a replayed retry does not really wait."""
+
+    def _sleep_backoff(self) -> None:
+        backoff = self.get_backoff_time()
+        if backoff > 0:
+            default_clock().sleep(backoff)
+
+    def sleep_for_retry(self, response: Any) -> bool:
+        retry_after = self.get_retry_after(response)
+        if retry_after:
+            default_clock().sleep(retry_after)
+            return True
+        return False
+
+
 def retry_policy(total: int = 4, backoff_factor: float = 0.2) -> Retry:
     """The shared retry policy (see module docstring)."""
-    return Retry(
+    return ClockRetry(
         total=total,
         connect=total,
         read=total,
