@@ -119,6 +119,7 @@ class SimApp:
         self.handlers: dict[str, Handler] = {}
         self.faults = Faults()
         self.lock = threading.RLock()
+        self._count_lock = threading.Lock()
         self.requests_seen = 0
         self.route(f"{self.ADMIN}/resources", self._admin_resources, methods=["GET"])
         self.route(f"{self.ADMIN}/faults", self._admin_faults_get, methods=["GET"])
@@ -178,7 +179,8 @@ class SimApp:
     def dispatch(self, request: Request) -> Response:
         is_admin = request.path.startswith(self.ADMIN)
         if not is_admin:
-            self.requests_seen += 1
+            with self._count_lock:
+                self.requests_seen += 1
             rule = self.faults.pick(request.method, request.path)
             if rule is not None:
                 if rule.kind == "drop":
