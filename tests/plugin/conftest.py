@@ -78,6 +78,15 @@ def standalone_sandbox(tmp_path: Path) -> Iterator[dict[str, Any]]:
             proc.wait(timeout=5)
 
 
+@pytest.fixture
+def live_sandbox(standalone_sandbox: dict[str, Any],
+                 monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """A standalone sandbox whose credentials are exported, as live mode reads them."""
+    for key, value in live_env(standalone_sandbox).items():
+        monkeypatch.setenv(key, value)
+    return standalone_sandbox
+
+
 def live_args(info: dict[str, Any]) -> list[str]:
     """Live mode pointed at a standalone sandbox (any compatible server works)."""
     return [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -92,46 +93,40 @@ def test_missing_credential_is_named_and_writes_no_recording(
 
 def _run_cli(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     exe = Path(sys.executable).with_name("robofixtures")
-    import os
-
     return subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True,
                           timeout=60, env={**os.environ, **env})
 
 
 def test_keep_then_reap_leaves_nothing(
-    project: pytest.Pytester, standalone_sandbox: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    project: pytest.Pytester, live_sandbox: dict[str, Any]
 ) -> None:
-    env = live_env(standalone_sandbox)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
+    env = live_env(live_sandbox)
     project.makepyfile(test_keep=NETWORK_AND_DEPLOYMENT.format(body="pass"))
-    result = project.runpytest("--robo-keep", *live_args(standalone_sandbox))
+    result = project.runpytest("--robo-keep", *live_args(live_sandbox))
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*kept rapyuta.deployment*", "*robofixtures reap --journal-dir*"])
-    live = live_resources(standalone_sandbox)["rapyuta"]
+    live = live_resources(live_sandbox)["rapyuta"]
     assert len(live["deployments"]) == 1 and len(live["routed_networks"]) == 1
 
     reaped = _run_cli("reap", "--journal-dir", ".robofixtures", cwd=project.path, env=env)
     assert reaped.returncode == 0, reaped.stdout + reaped.stderr
     assert reaped.stdout.count("deleted ") == 3
-    assert nothing_live(standalone_sandbox)
+    assert nothing_live(live_sandbox)
     again = _run_cli("reap", "--journal-dir", ".robofixtures", cwd=project.path, env=env)
     assert "nothing to reap" in again.stdout
 
 
 def test_reap_without_credentials_names_the_variable(
-    project: pytest.Pytester, standalone_sandbox: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    project: pytest.Pytester, live_sandbox: dict[str, Any]
 ) -> None:
-    env = live_env(standalone_sandbox)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
+    env = live_env(live_sandbox)
     project.makepyfile(test_keep=NETWORK_AND_DEPLOYMENT.format(body="pass"))
-    project.runpytest("--robo-keep", *live_args(standalone_sandbox)).assert_outcomes(passed=1)
+    project.runpytest("--robo-keep", *live_args(live_sandbox)).assert_outcomes(passed=1)
     no_creds = _run_cli("reap", cwd=project.path, env={"RIO_AUTH_TOKEN": ""})
     assert no_creds.returncode == 2
     assert "RIO_AUTH_TOKEN is not set" in no_creds.stderr
     _run_cli("reap", cwd=project.path, env=env)
-    assert nothing_live(standalone_sandbox)
+    assert nothing_live(live_sandbox)
 
 
 KILLED = """
@@ -150,19 +145,17 @@ def test_survivor(routed_network):
 
 
 def test_worker_killed_mid_test_then_reap_leaves_the_service_empty(
-    project: pytest.Pytester, standalone_sandbox: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    project: pytest.Pytester, live_sandbox: dict[str, Any]
 ) -> None:
-    env = live_env(standalone_sandbox)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
+    env = live_env(live_sandbox)
     project.makepyfile(test_kill=KILLED)
-    result = project.runpytest_subprocess("-n", "2", *live_args(standalone_sandbox))
+    result = project.runpytest_subprocess("-n", "2", *live_args(live_sandbox))
     result.stdout.fnmatch_lines(["*worker*crashed*"])
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed") == 1 and outcomes.get("passed") == 1
     reaped = _run_cli("reap", "--journal-dir", ".robofixtures", cwd=project.path, env=env)
     assert reaped.returncode == 0, reaped.stdout + reaped.stderr
-    assert nothing_live(standalone_sandbox), live_resources(standalone_sandbox)
+    assert nothing_live(live_sandbox), live_resources(live_sandbox)
     assert pending(project.path / ".robofixtures") == []
 
 
