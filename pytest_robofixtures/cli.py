@@ -37,7 +37,8 @@ def _cmd_reap(args: argparse.Namespace) -> int:
         return 2
     for line in result.planned:
         print(f"would delete {line}")
-    total = len(result.deleted) + len(result.failed) + len(result.planned)
+    total = (len(result.deleted) + len(result.failed) + len(result.planned)
+             + len(result.absent))
     if not total:
         print("nothing to reap")
     return 1 if result.failed else 0
@@ -52,7 +53,7 @@ def _cmd_roc(args: argparse.Namespace, rest: list[str]) -> int:
 
 
 def _cmd_cassettes(args: argparse.Namespace) -> int:
-    from .recording_support import check_recordings
+    from .maintenance import check_recordings
 
     problems = check_recordings(Path(args.dir), tokens=args.token or [])
     for line in problems:

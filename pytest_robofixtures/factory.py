@@ -1,172 +1,151 @@
 """The ``robo`` factory: provisions any number of resources inside one test.
 
-The named fixtures (``routed_network``, ``deployed_package``...) are sugar over it. Everything
-created is written to the run journal and registered for teardown the moment it has an id; the
-teardown runs in reverse order whatever happens to the test.
+The named fixtures (``routed_network``, ``deployed_package``...) are sugar over it: each is a
+:class:`~.kinds.base.Kind` of the registry. The factory depends on a narrow
+:class:`~.context.RunContext` and on the test's :class:`~.context.Scope`, never on the session
+or on which mode is running.
+
+Intent before action: :meth:`Robo.create` journals a resource's unique name before its create
+request is sent, registers its teardown the moment the service's reply gives an id, and, when
+the create's outcome is unknown (a lost reply, a timeout, a 5xx), looks the name up on the
+service and adopts what it finds instead of sending the create again.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
 from .common.clock import Clock
-from .common.transports import ExecResult, SSHSession
+from .context import RunContext, Scope
+from .kinds.base import Kind, Registry, ResourceType
 from .report import TestRecord, artifact_dir
-from .settings import REPLAY, RoboSettings
+from .settings import MissingCredential, RoboSettings
+from .teardown import Teardown, TeardownFailure
 
 if TYPE_CHECKING:
-    from .session import RoboSession
+    from .rapyuta import Client, Deployment, Device, RoutedNetwork
+    from .rerobots import APIClient, Instance
+    from .roc import Endpoints
+    from .roc_support import RocObjectHandle
+
+R = TypeVar("R")
+
+#: How often a create whose outcome is unknown is tried again after the name was not found.
+CREATE_ATTEMPTS = 3
 
 
-class Teardown:
-    """A stack of finalizers run in reverse order; every one runs even if another fails."""
+def outcome_unknown(exc: BaseException) -> bool:
+    """Whether a failed create may still have been carried out by the service.
 
-    def __init__(self) -> None:
-        self._stack: list[tuple[str, Callable[[], None]]] = []
-        self._lock = threading.Lock()
-
-    def push(self, what: str, fn: Callable[[], None]) -> None:
-        with self._lock:
-            self._stack.append((what, fn))
-
-    def run(self) -> list[tuple[str, BaseException]]:
-        errors: list[tuple[str, BaseException]] = []
-        while True:
-            with self._lock:
-                if not self._stack:
-                    break
-                what, fn = self._stack.pop()
-            try:
-                fn()
-            except BaseException as exc:  # KeyboardInterrupt included: keep tearing down
-                errors.append((what, exc))
-        return errors
-
-
-class TranscriptSSH:
-    """Wrap an :class:`SSHSession` to copy every command into the test's report."""
-
-    def __init__(self, inner: SSHSession, record: TestRecord, scrub: Callable[[str], str]) -> None:
-        self._inner = inner
-        self._record = record
-        self._scrub = scrub
-
-    def exec(self, command: str, timeout: float | None = None) -> ExecResult:
-        result = self._inner.exec(command, timeout)
-        self._record.ssh.append({
-            "command": self._scrub(command), "exit_status": result.exit_status,
-            "stdout": self._scrub(result.stdout_text), "stderr": self._scrub(result.stderr_text),
-        })
-        return result
-
-    def put(self, local_path: str, remote_path: str) -> None:
-        self._inner.put(local_path, remote_path)
-        self._record.ssh.append({"command": f"put {local_path} -> {remote_path}", "exit_status": 0})
-
-    def get(self, remote_path: str, local_path: str) -> None:
-        self._inner.get(remote_path, local_path)
-        self._record.ssh.append({"command": f"get {remote_path} -> {local_path}", "exit_status": 0})
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def __getattr__(self, name: str) -> Any:  # e.g. .sftp on the paramiko session
-        return getattr(self._inner, name)
+    No HTTP answer at all (timeout, reset, lost reply) or a 500/502/504: unknown. A 4xx, a 429
+    or a 503 (the request was refused, not processed) and our own argument errors: known.
+    """
+    seen = 0
+    while exc is not None and seen < 10:
+        status = getattr(exc, "status_code", None) or getattr(exc, "status", None)
+        if isinstance(status, int):
+            return status in (500, 502, 504)
+        name = type(exc).__name__
+        if name in ("ConnectionError", "ReadTimeout", "Timeout", "ChunkedEncodingError",
+                    "RemoteDisconnected", "ProtocolError", "APIConnectionError",
+                    "RequestTimeout", "ConnectionResetError"):
+            return True
+        if isinstance(exc, (ValueError, TypeError, LookupError)):
+            return False
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+        seen += 1
+    return False
 
 
 class Robo:
     """Provision rapyuta.io, rerobots and ROC resources for one test; tear them all down."""
 
-    def __init__(
-        self,
-        session: RoboSession,
-        nodeid: str,
-        recorder: Any,
-        record: TestRecord,
-        clock: Clock,
-    ) -> None:
-        self.session = session
-        self.settings: RoboSettings = session.settings
+    def __init__(self, ctx: RunContext, scope: Scope, nodeid: str, record: TestRecord,
+                 registry: Registry) -> None:
+        self.ctx = ctx
+        self.scope = scope
+        self.settings: RoboSettings = ctx.settings
         self.nodeid = nodeid
-        self.recorder = recorder
         self.record = record
-        self.clock = clock
-        self.teardown = Teardown()
-        self._start = clock.monotonic()
-        self._rapyuta: Any = None
-        self._rerobots: Any = None
-        self._roc_endpoints: Any = None
+        self.registry = registry
+        self.teardown = Teardown(grace=ctx.settings.teardown_grace)
+        self._start = self.clock.monotonic()
+        self._rapyuta: Client | None = None
+        self._rerobots: APIClient | None = None
+        self._roc_endpoints: Endpoints | None = None
         self._frames = 0
-        self.routed_networks: list[Any] = []
-        self.devices: list[Any] = []
+        self.routed_networks: list[RoutedNetwork] = []
+        self.devices: list[Device] = []
         self.config_error = False  # set when a credential was missing
+        #: the Robo of the test using this (shared) Robo's resources right now
+        self.delegate: Robo | None = None
+        #: the client objects of the resources created here, by id (teardown uses them)
+        self.handles: dict[str, Any] = {}
 
     # -- bookkeeping ---------------------------------------------------------------------------
     @property
-    def mode(self) -> str:
-        return self.settings.mode
+    def clock(self) -> Clock:
+        """The scope's clock (virtual in replay): every wait goes through it."""
+        return self.scope.clock
 
-    def _elapsed(self) -> float:
+    @property
+    def recorder(self) -> Any:
+        """The scope's recorder."""
+        return self.scope.recorder
+
+    @property
+    def current(self) -> Robo:
+        """The Robo whose test uses this one's resources now (itself unless shared)."""
+        return self.delegate.current if self.delegate is not None else self
+
+    def elapsed(self) -> float:
+        """Seconds since this test's fixtures started."""
         return self.clock.monotonic() - self._start
 
-    def _event(self, resource: str, what: str) -> None:
-        self.record.event(self._elapsed(), resource, what)
-        self.session.progress(resource, what, self._elapsed())
+    def event(self, resource: str, what: str) -> None:
+        """Put a step into the test's timeline (and the terminal, for long live waits)."""
+        self.record.event(self.elapsed(), resource, what)
+        if self.scope.provisions:
+            self.ctx.progress(resource, what, self.elapsed())
 
-    def _owned(self, kind: str, ident: str, name: str, label: str, endpoint: str,
-               delete: Callable[[], None]) -> None:
-        """Journal a new resource and register its teardown: call as soon as it has an id."""
-        self.session.journal_created(kind, ident, name=name, endpoint=endpoint)
-        self.record.resources.append(label)
-        self.session.stats.provisioned += 1
-        self._event(label, f"created {ident}")
-
-        def finalize() -> None:
-            if self.settings.keep and self.mode != REPLAY:
-                self.session.stats.kept.append(f"{kind} {ident} ({name})")
-                self._event(label, "kept (--robo-keep)")
-                return
-            try:
-                delete()
-            except BaseException:
-                self.session.stats.leaked.append(f"{kind} {ident} ({name})")
-                raise
-            self.session.journal_deleted(kind, ident)
-            self.session.stats.torn_down += 1
-            self._event(label, "torn down")
-
-        self.teardown.push(label, finalize)
-
-    def _on_change(self, label: str) -> Callable[[Any, float], None]:
+    def on_change(self, label: str) -> Callable[[Any, float], None]:
+        """A poller ``on_change`` callback writing state changes into the timeline."""
         def changed(state: Any, elapsed: float) -> None:
-            self._event(label, f"state {_describe(state)}")
+            self.event(label, f"state {describe_state(state)}")
         return changed
 
     @contextlib.contextmanager
-    def _waiting(self, label: str) -> Iterator[None]:
+    def waiting(self, label: str) -> Iterator[None]:
+        """Count the time spent in the block as waiting (report and summary)."""
         start = self.clock.monotonic()
         try:
             yield
         finally:
             spent = self.clock.monotonic() - start
             self.record.waited += spent
-            self.session.stats.waited += spent
+            self.record.waits.append((label, start - self._start, spent))
+            self.ctx.stats.waited += spent
 
-    def _timeout(self, timeout: float | None) -> float:
+    def timeout(self, timeout: float | None) -> float:
+        """A resource's timeout, or ``--robo-timeout``."""
         return float(timeout if timeout is not None else self.settings.timeout)
+
+    def name(self, hint: str) -> str:
+        """A new resource name, unique in the run (the recorded one in replay)."""
+        return str(self.recorder.names.new(hint))
+
+    def journal_name(self, hint: str) -> str:
+        """A unique name for the journal only (for resources the service gives no name)."""
+        return f"robo-{self.ctx.run_id}-{self.ctx.worker}-j{self.ctx.next_name_number()}-{hint}"
 
     # -- clients -------------------------------------------------------------------------------
     @contextlib.contextmanager
     def _credentials(self) -> Iterator[None]:
-        from .settings import MissingCredential
-
         try:
             yield
         except MissingCredential as exc:
@@ -174,301 +153,188 @@ class Robo:
             pytest.fail(str(exc), pytrace=False)  # a setup problem, not a bug: no traceback
 
     @property
-    def rapyuta(self) -> Any:
+    def rapyuta(self) -> Client:
         """The rapyuta.io :class:`~pytest_robofixtures.rapyuta.Client` of this test."""
         if self._rapyuta is None:
             from .rapyuta import Client
 
-            ep = self.session.endpoints(self.recorder)["rapyuta"]
+            creds = self.scope.credentials()
             with self._credentials():
-                token, project = ep["auth_token"], ep["project"]
-            self._rapyuta = Client(
-                token, project, catalog_host=ep["catalog_host"],
-                core_api_host=ep["core_api_host"], clock=self.clock,
-            )
+                token, project = creds.secret("RIO_AUTH_TOKEN"), creds.secret("RIO_PROJECT")
+            self._rapyuta = Client(token, project, catalog_host=creds.rapyuta_catalog,
+                                   core_api_host=creds.rapyuta_core, clock=self.clock)
         return self._rapyuta
 
     @property
-    def rerobots(self) -> Any:
+    def rerobots(self) -> APIClient:
         """The rerobots :class:`~pytest_robofixtures.rerobots.APIClient` of this test."""
         if self._rerobots is None:
             from .rerobots import APIClient
 
-            ep = self.session.endpoints(self.recorder)["rerobots"]
+            creds = self.scope.credentials()
             with self._credentials():
-                token = ep["api_token"]
-            self._rerobots = APIClient(
-                api_token=token, base_uri=ep["base_uri"], ignore_env=True, clock=self.clock,
-            )
+                token = creds.secret("REROBOTS_API_TOKEN")
+            self._rerobots = APIClient(api_token=token, base_uri=creds.rerobots,
+                                       ignore_env=True, clock=self.clock)
         return self._rerobots
 
-    # -- rapyuta.io ----------------------------------------------------------------------------
-    def routed_network(
-        self,
-        name: str | None = None,
-        ros_distro: str = "melodic",
-        shared: bool = False,
-        runtime: str = "cloud",
-        limits: Any = None,
-        device: Any = None,
-        network_interface: str | None = None,
-        timeout: float | None = None,
-    ) -> Any:
+    def endpoint(self, service: str) -> str:
+        """The base URL of ``service`` in this mode (written into the journal)."""
+        return self.scope.credentials().endpoint_of(service)
+
+    # -- intent before action ------------------------------------------------------------------
+    def create(
+        self, rtype: ResourceType, name: str, label: str,
+        create: Callable[[Callable[[str], None]], R], adopt: Callable[[str], R],
+        *, parents: Sequence[str] = (), extra: dict[str, Any] | None = None,
+    ) -> R:
+        """Create one resource safely; see the module docstring.
+
+        ``create(on_created)`` sends the create request and calls ``on_created(id)`` as soon as
+        the reply names the id; ``adopt(id)`` fetches a resource found by name instead.
+        """
+        owned: list[str] = []
+
+        def on_created(ident: str) -> None:
+            if not owned:
+                owned.append(ident)
+                self.own(rtype, name, ident, label)
+
+        if self.scope.provisions:
+            self.ctx.journal.intent(rtype.name, name, endpoint=self.endpoint(rtype.service),
+                                    parents=parents, **(extra or {}))
+        self.event(label, "requested")
+        for attempt in range(1, CREATE_ATTEMPTS + 1):
+            try:
+                result = create(on_created)
+            except Exception as exc:
+                if not self.scope.provisions or not outcome_unknown(exc):
+                    raise
+                found = owned[0] if owned else rtype.find(self, name, extra or {})
+                if found:
+                    self.event(label, f"adopted {found} after {type(exc).__name__}")
+                    on_created(found)
+                    adopted = adopt(found)
+                    self.handles[found] = adopted
+                    return adopted
+                if attempt == CREATE_ATTEMPTS:
+                    raise
+                self.event(label, f"not created ({type(exc).__name__}); trying again")
+                continue
+            if not owned:
+                raise RuntimeError(f"{label}: the create call never reported the new id")
+            self.handles[owned[0]] = result
+            return result
+        raise AssertionError("unreachable")
+
+    def own(self, rtype: ResourceType, name: str, ident: str, label: str) -> None:
+        """Journal the id of a new resource and register its teardown: call it at once."""
+        if self.scope.provisions:
+            self.ctx.journal.created(rtype.name, name, ident)
+        self.record.resources.append(label)
+        self.ctx.stats.provisioned += 1
+        self.event(label, f"created {ident}")
+        self.ctx.hooks.resource_created(self.nodeid, rtype.name, name, ident)
+
+        def finalize() -> None:
+            if self.settings.keep and self.scope.provisions:
+                self.ctx.stats.kept.append(f"{rtype.name} {ident} ({name})")
+                self.ctx.journal.kept(rtype.name, name, ident)
+                self.event(label, "kept (--robo-keep)")
+                return
+            self.event(label, "tearing down")
+            try:
+                rtype.delete(self, ident, True,
+                             self.teardown.time_left(self.settings.teardown_timeout))
+            except rtype.gone:
+                pass
+            except BaseException:
+                self.ctx.stats.leaked.append(f"{rtype.name} {ident} ({name})")
+                self.event(label, "teardown failed")
+                raise
+            if self.scope.provisions:
+                self.ctx.journal.deleted(rtype.name, name, ident)
+            self.ctx.stats.torn_down += 1
+            self.event(label, "torn down")
+            self.ctx.hooks.resource_deleted(self.nodeid, rtype.name, name, ident)
+
+        self.teardown.push(label, finalize)
+
+    # -- the built-in kinds, typed --------------------------------------------------------------
+    def provision(self, kind: str | Kind[R], **kwargs: Any) -> R:
+        """Provision a resource of any registered kind (``robo.provision("toy", ...)``)."""
+        resolved: Kind[R] = self.registry.get(kind) if isinstance(kind, str) else kind
+        return resolved.provision(self, **kwargs)
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        # robo.<kind>(...) for kinds registered by plugins and conftests.
+        kinds = self.__dict__.get("registry")
+        if kinds is not None and name in kinds.kinds:
+            kind = kinds.kinds[name]
+            return lambda **kwargs: kind.provision(self, **kwargs)
+        raise AttributeError(name)
+
+    def routed_network(self, name: str | None = None, ros_distro: str = "melodic",
+                       shared: bool = False, runtime: str = "cloud", limits: Any = None,
+                       device: Device | None = None, network_interface: str | None = None,
+                       timeout: float | None = None) -> RoutedNetwork:
         """Create a routed network, wait until it is ready, and delete it at teardown."""
-        from .rapyuta import Parameters, ROSDistro, RoutedNetworkLimits
+        return self.provision("routed_network", name=name, ros_distro=ros_distro, shared=shared,
+                              runtime=runtime, limits=limits, device=device,
+                              network_interface=network_interface, timeout=timeout)
 
-        client = self.rapyuta
-        full_name = self.recorder.names.new(name or "net")
-        label = f"routed_network {full_name}"
-        distro = ROSDistro(ros_distro) if isinstance(ros_distro, str) else ros_distro
-        if runtime == "device":
-            if device is None:
-                raise ValueError(
-                    "a device routed network needs a device: pass device= (e.g. the "
-                    "online_device fixture) and network_interface="
-                )
-            network = client.create_device_routed_network(
-                full_name, distro, shared, device, network_interface
-            )
-        elif runtime == "cloud":
-            if isinstance(limits, str):
-                limits = getattr(RoutedNetworkLimits, limits.upper())
-            params = Parameters(limits) if limits is not None else None
-            network = client.create_cloud_routed_network(full_name, distro, shared,
-                                                         parameters=params)
-        else:
-            raise ValueError(f"runtime must be 'cloud' or 'device', got {runtime!r}")
-        guid = network.guid
-        self._owned("rapyuta.routed_network", guid, full_name, label,
-                    self.settings_endpoint("rapyuta"),
-                    lambda: client.delete_routed_network(guid))
-        with self._waiting(label):
-            network.poll_routed_network_till_ready(
-                timeout=self._timeout(timeout), on_change=self._on_change(label)
-            )
-        network.refresh()
-        self._event(label, "ready")
-        self.routed_networks.append(network)
-        return network
-
-    def online_device(
-        self, name: str | None = None, labels: dict[str, str] | list[str] | None = None,
-        arch: str | list[str] | None = None,
-    ) -> Any | None:
+    def online_device(self, name: str | None = None,
+                      labels: dict[str, str] | list[str] | None = None,
+                      arch: str | list[str] | None = None) -> Device | None:
         """The first ONLINE device matching name, labels and architecture, or None."""
-        from .rapyuta import DeviceArch
+        from .kinds.device import find_device
 
-        arch_list = None
-        if arch is not None:
-            arches = [arch] if isinstance(arch, str) else list(arch)
-            arch_list = [DeviceArch(a) for a in arches]
-        devices = self.rapyuta.get_all_devices(online_device=True, arch_list=arch_list)
-        for partial in devices:
-            if name is not None and partial.name != name:
-                continue
-            device = self.rapyuta.get_device(partial.uuid)
-            if labels and not _labels_match(device, labels):
-                continue
-            self.devices.append(device)
-            self._event(f"device {device.name}", f"selected ({device.uuid}, ONLINE)")
-            return device
-        return None
+        return find_device(self, name=name, labels=labels, arch=arch)
 
-    def deploy(
-        self,
-        manifest: dict[str, Any] | str | Path | None = None,
-        *,
-        package_id: str | None = None,
-        package_name: str | None = None,
-        plan: str | None = None,
-        name: str | None = None,
-        parameters: dict[str, dict[str, str]] | None = None,
-        labels: dict[str, str] | None = None,
-        restart_policy: str | dict[str, str] | None = None,
-        aliases: dict[str, str] | None = None,
-        routed_networks: list[Any] | None = None,
-        device: Any = None,
-        timeout: float | None = None,
-    ) -> Any:
+    def deploy(self, manifest: dict[str, Any] | str | Path | None = None, **kwargs: Any
+               ) -> Deployment:
         """Create (or find) a package, provision it, wait until it runs; deprovision at teardown.
 
-        Device components are bound to ``device`` (default: the test's online device); the
-        deployment joins ``routed_networks`` (default: the test's routed networks).
+        Keywords as the ``deployed_package`` marker, plus ``routed_networks=`` and ``device=``.
         """
-        from .rapyuta import RestartPolicy
+        return self.provision("deployed_package", manifest=manifest, **kwargs)
 
-        package = self._package(manifest, package_id, package_name)
-        config = package.get_provision_configuration(plan)
-        device = device if device is not None else (self.devices[0] if self.devices else None)
-        for component in _components(package, config):
-            comp_name = component["name"]
-            if component.get("requiredRuntime") == "device":
-                if device is None:
-                    raise ValueError(
-                        f"component {comp_name!r} of package {package.packageName!r} runs on a "
-                        "device: request the online_device fixture in the test (or pass device=)"
-                    )
-                config.add_device(comp_name, device)
-        networks = routed_networks if routed_networks is not None else self.routed_networks
-        if networks:
-            config.add_routed_networks(list(networks))
-        for comp_name, values in (parameters or {}).items():
-            for key, value in values.items():
-                config.add_parameter(comp_name, key, value)
-        for key, value in (labels or {}).items():
-            config.add_label(key, value)
-        if restart_policy is not None:
-            policies = restart_policy if isinstance(restart_policy, dict) else {
-                c["name"]: restart_policy for c in _components(package, config)
-            }
-            for comp_name, policy in policies.items():
-                config.add_restart_policy(comp_name, _restart_policy(RestartPolicy, policy))
-        for comp_name, alias in (aliases or {}).items():
-            config.set_component_alias(comp_name, alias)
-        dep_name = self.recorder.names.new(name or "dep")
-        label = f"deployment {dep_name}"
-        deployment = package.provision(dep_name, config)
-        dep_id = deployment.deploymentId
-        self._owned("rapyuta.deployment", dep_id, dep_name, label,
-                    self.settings_endpoint("rapyuta"), deployment.deprovision)
-        with self._waiting(label):
-            deployment.poll_deployment_till_ready(
-                timeout=self._timeout(timeout), on_change=self._on_change(label)
-            )
-        deployment.refresh()
-        self._event(label, "running")
-        return deployment
-
-    def _package(
-        self, manifest: dict[str, Any] | str | Path | None, package_id: str | None,
-        package_name: str | None,
-    ) -> Any:
-        client = self.rapyuta
-        if manifest is not None:
-            data = _load_manifest(manifest, self.settings.rootdir)
-            # A unique name per run and worker: two workers must not collide on name+version.
-            data = {**data, "name": self.recorder.names.new(str(data.get("name", "pkg")))}
-            created = client.create_package(data)
-            pkg_id = created["packageId"]
-            label = f"package {data['name']}"
-            self._owned("rapyuta.package", pkg_id, data["name"], label,
-                        self.settings_endpoint("rapyuta"),
-                        lambda: client.delete_package(pkg_id))
-            return client.get_package(pkg_id)
-        if package_id:
-            return client.get_package(package_id)
-        if package_name:
-            found = [p for p in client.get_all_packages(name=package_name)
-                     if p.packageName == package_name]
-            if not found:
-                raise LookupError(
-                    f"no package named {package_name!r}: pass manifest= to create it, or "
-                    "package_id="
-                )
-            return client.get_package(found[0].packageId)
-        raise ValueError("deployed_package needs manifest=, package_id= or package_name=")
-
-    # -- rerobots ------------------------------------------------------------------------------
-    def rerobots_instance(
-        self,
-        workspace_types: list[str] | str | None = None,
-        wdeployment_id: str | None = None,
-        addons: list[str] | tuple[str, ...] = (),
-        duration: int | None = None,
-        vpn: bool = False,
-        timeout: float | None = None,
-    ) -> Any:
+    def rerobots_instance(self, workspace_types: list[str] | str | None = None,
+                          wdeployment_id: str | None = None, **kwargs: Any) -> Instance:
         """Rent a workspace instance, wait until READY, activate add-ons; terminate at teardown."""
-        from .rerobots import Instance
-        from .rerobots.ssh import paramiko_ssh_factory
+        return self.provision("rerobots_instance", workspace_types=workspace_types,
+                              wdeployment_id=wdeployment_id, **kwargs)
 
-        if isinstance(workspace_types, str):
-            workspace_types = [workspace_types]
-        if not workspace_types and not wdeployment_id:
-            raise ValueError(
-                "rerobots_instance needs workspace_types= or wdeployment_id= "
-                "(e.g. @pytest.mark.rerobots_instance(workspace_types=['fixed_misty2']))"
-            )
-        apic = self.rerobots
+    def roc_broker(self, base_port: int | None = None) -> Endpoints:
+        """Endpoints of a running ROC broker (started here, the sandbox's, or --roc-broker)."""
+        if self._roc_endpoints is None:
+            self._roc_endpoints = self.scope.roc_endpoints(base_port, self.teardown)
+        return self._roc_endpoints
 
-        def ssh_factory(*args: Any, **kwargs: Any) -> SSHSession:
-            # Record into the test running now (a shared instance outlives the test that made it).
-            current = self.session.current_robo or self
-            inner = current.recorder.ssh_factory(paramiko_ssh_factory)(*args, **kwargs)
-            return TranscriptSSH(inner, current.record, current.recorder.scrubber.text)
+    def roc_object(self, object_id: str, timeout: float = 2.0,
+                   endpoints: Endpoints | None = None) -> RocObjectHandle:
+        """A proxy to the shared ROC object ``object_id`` that also collects status and logs."""
+        return self.provision("roc_object", object_id=object_id, timeout=timeout,
+                              endpoints=endpoints)
 
-        rental = self.session.rental_slot(self.clock, self._timeout(timeout))
-        self.teardown.push("rental slot", rental.release)
-        instance = Instance(
-            workspace_types=workspace_types, wdeployment_id=wdeployment_id, apic=apic,
-            clock=self.clock, ssh_factory=ssh_factory, duration=duration, vpn=vpn,
-        )
-        ident = instance.id
-        label = f"rerobots {ident[:8]}"
-
-        def terminate() -> None:
-            # wait=True retries while the instance is still INIT ("busy"), then waits for the end.
-            instance.terminate(wait=True, timeout=self._timeout(None),
-                               on_change=self._on_change(label))
-
-        self._owned("rerobots.instance", ident, ident, label,
-                    self.settings_endpoint("rerobots"), terminate)
-        with self._waiting(label):
-            instance.wait_until_ready(timeout=self._timeout(timeout),
-                                      on_change=self._on_change(label))
-        self._event(label, "READY")
-        for addon in addons:
-            if addon == "cam":
-                with self._waiting(label):
-                    instance.camera.activate(wait=True, timeout=self._timeout(timeout))
-            elif addon == "mistyproxy":
-                instance.activate_addon_mistyproxy()
-            else:
-                raise ValueError(f"unknown add-on {addon!r}: supported are cam, mistyproxy")
-            self._event(label, f"add-on {addon} active")
-        instance.on_frame = lambda frame: (self.session.current_robo or self)._save_frame(frame)
-        return instance
-
-    def _save_frame(self, frame: Any) -> None:
+    # -- artifacts -----------------------------------------------------------------------------
+    def save_frame(self, jpeg: bytes) -> Path:
+        """Save a camera frame of this test under the artifacts directory."""
         folder = artifact_dir(self.settings.artifacts_dir, self.nodeid)
         folder.mkdir(parents=True, exist_ok=True)
         self._frames += 1
         path = folder / f"frame-{self._frames:03d}.jpg"
-        path.write_bytes(frame.jpeg)
+        path.write_bytes(jpeg)
         self.record.frames.append(path)
+        self.record.event(self.elapsed(), "camera", f"frame {path.name}")
+        return path
 
-    # -- ROC -----------------------------------------------------------------------------------
-    def roc_broker(self, base_port: int | None = None) -> Any:
-        """Endpoints of a running ROC broker (started here, the sandbox's, or --roc-broker)."""
-        if self._roc_endpoints is None:
-            self._roc_endpoints = self.session.roc_endpoints(self, base_port)
-        return self._roc_endpoints
-
-    def roc_object(self, object_id: str, timeout: float = 2.0, endpoints: Any = None) -> Any:
-        """A proxy to the shared ROC object ``object_id`` that also collects status and logs."""
-        from .roc_support import RocObjectHandle
-
-        endpoints = endpoints or self.roc_broker()
-        handle = RocObjectHandle._open(
-            endpoints, object_id, timeout=timeout, recorder=self.recorder, record=self.record,
-            clock=self.clock,
-        )
-        self.teardown.push(f"roc_object {object_id}", handle._close)
-        self._event(f"roc {object_id}", "connected")
-        return handle
-
-    # -- endpoints -----------------------------------------------------------------------------
-    def settings_endpoint(self, service: str) -> str:
-        """The base URL of ``service`` in this mode (written into the journal)."""
-        ep = self.session.endpoints(self.recorder)[service]
-        return str(ep.get("catalog_host") or ep.get("base_uri") or "")
-
-    def close(self) -> list[tuple[str, BaseException]]:
-        """Run every teardown (reverse order); return the failures."""
+    def close(self) -> list[TeardownFailure]:
+        """Run every teardown (reverse order); return the failures (Ctrl-C is re-raised)."""
         return self.teardown.run()
 
 
-def _describe(state: Any) -> str:
+def describe_state(state: Any) -> str:
     """``phase/status`` of a rapyuta status object or dict; the text of anything else."""
     if isinstance(state, str):
         return state
@@ -479,65 +345,4 @@ def _describe(state: Any) -> str:
     return str(state)
 
 
-def _labels_match(device: Any, wanted: dict[str, str] | list[str]) -> bool:
-    have = {}
-    for label in getattr(device, "labels", None) or []:
-        key = label.get("key") if isinstance(label, dict) else getattr(label, "key", None)
-        value = label.get("value") if isinstance(label, dict) else getattr(label, "value", None)
-        have[key] = value
-    if isinstance(wanted, dict):
-        return all(have.get(k) == v for k, v in wanted.items())
-    return all(k in have for k in wanted)
-
-
-def _components(package: Any, config: Any) -> list[dict[str, Any]]:
-    plan = config.plan if hasattr(config, "plan") else None
-    plans = getattr(package, "plans", None) or []
-    chosen = plan or (plans[0] if plans else None)
-    if chosen is None:
-        return []
-    components = chosen.get("components") if isinstance(chosen, dict) else getattr(
-        chosen, "components", None)
-    if isinstance(components, dict):
-        components = components.get("components", [])
-    return [c if isinstance(c, dict) else vars(c) for c in components or []]
-
-
-def _restart_policy(enum: Any, value: Any) -> Any:
-    if isinstance(value, enum):
-        return value
-    for member in enum:
-        if str(value).lower() in (member.name.lower(), str(member.value).lower()):
-            return member
-    raise ValueError(
-        f"restart_policy must be one of {', '.join(m.name for m in enum)}, got {value!r}"
-    )
-
-
-def _load_manifest(manifest: dict[str, Any] | str | Path, root: Path) -> dict[str, Any]:
-    if isinstance(manifest, dict):
-        return dict(manifest)
-    path = Path(manifest)
-    if not path.is_absolute():
-        path = root / path
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"manifest {manifest} not found (looked at {path}); paths are relative to the "
-            "rootdir"
-        )
-    text = path.read_text(encoding="utf-8")
-    try:
-        if path.suffix in (".yaml", ".yml"):
-            import yaml
-
-            data = yaml.safe_load(text)
-        else:
-            data = json.loads(text)
-    except ValueError as exc:
-        raise ValueError(f"manifest {path} is not valid JSON/YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ValueError(f"manifest {path} must hold a JSON object (a package manifest)")
-    return data
-
-
-__all__ = ["Robo", "Teardown", "TranscriptSSH"]
+__all__ = ["Robo", "describe_state", "outcome_unknown"]

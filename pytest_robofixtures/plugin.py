@@ -1,22 +1,38 @@
-"""pytest entry point: options, markers and fixtures, composed from the other modules."""
+"""pytest entry point: options, markers, fixtures and report hooks, composed from the core.
+
+The fixtures and markers of the resource kinds come from the registry (:mod:`.kinds`); the run
+mode is an object (:mod:`.modes`); one test's life is :mod:`.lifecycle`; reports are
+:mod:`.reporting_hooks`. This module only wires them into pytest.
+"""
 
 from __future__ import annotations
 
-import base64
-import json
 import signal
+import types
 from collections.abc import Generator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from . import hookspecs, reporting_hooks
 from .factory import Robo
-from .markers import MARKERS, marker_kwargs
+from .kinds import REGISTRY
+from .kinds.base import Kind
+from .lifecycle import shared_resources, test_scope
+from .modes import RecordingOptions
 from .session import RoboSession
-from .settings import REPLAY, add_options, load_settings
+from .settings import add_options, load_settings
+from .shared import SharedResources
 
 SESSION_KEY = pytest.StashKey[RoboSession]()
+SHARED_KEY = pytest.StashKey[SharedResources]()
 _SIGTERM_KEY = pytest.StashKey[Any]()
+_LISTENER_KEY = pytest.StashKey[Any]()
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -24,17 +40,33 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for spec in MARKERS.values():
-        config.addinivalue_line("markers", spec.line)
     session = RoboSession(config, load_settings(config))
     config.stash[SESSION_KEY] = session
-    if session.settings.mode != REPLAY:
+    shared = config.stash[SHARED_KEY] = shared_resources(session)
+    config.pluginmanager.register(reporting_hooks.ReportHooks(session, shared),
+                                  "robofixtures-reports")
+
+    def offer(kind: Kind[Any]) -> None:
+        config.addinivalue_line("markers", kind.marker_line)
+        config.pluginmanager.register(_fixture_module(kind), f"robofixtures-kind-{kind.name}")
+
+    for kind in REGISTRY.kinds.values():
+        offer(kind)
+    REGISTRY.on_register(offer)  # kinds a conftest or plugin registers later
+    config.stash[_LISTENER_KEY] = offer
+    config.hook.pytest_robofixtures_configure.call_historic(
+        kwargs={"config": config, "settings": session.settings, "registry": REGISTRY})
+    if session.mode.live:
         config.stash[_SIGTERM_KEY] = _sigterm_as_interrupt()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    offer = config.stash.get(_LISTENER_KEY, None)
+    if offer is not None:
+        REGISTRY.remove_listener(offer)
     session = config.stash.get(SESSION_KEY, None)
     if session is not None:
+        config.stash[SHARED_KEY].close()
         session.close()
     previous = config.stash.get(_SIGTERM_KEY, None)
     if previous is not None:
@@ -44,8 +76,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Validate every robo marker up front, so a typo stops the run before provisioning."""
     for item in items:
-        for name in MARKERS:
-            marker_kwargs(item, name)
+        REGISTRY.check_item(item)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
+    """``--robo-block-network``: one network guard around every test of a replay run."""
+    robo_session = session.config.stash[SESSION_KEY]
+    with robo_session.mode.run_guard():
+        return (yield)
 
 
 def _sigterm_as_interrupt() -> Any:
@@ -59,184 +98,73 @@ def _sigterm_as_interrupt() -> Any:
         return None
 
 
-def _session(request: pytest.FixtureRequest) -> RoboSession:
-    return request.config.stash[SESSION_KEY]
-
-
 # -- fixtures --------------------------------------------------------------------------------
 @pytest.fixture
-def robo(request: pytest.FixtureRequest) -> Iterator[Robo]:
+def robo_config() -> dict[str, Any]:
+    """Recording settings for the tests in scope; override it in a conftest, module or class.
+
+    Keys: scrub_fields, scrub_patterns (added to the ini ones) and allowed_hosts (let through
+    the replay network guard). Secret scrubbing always stays on.
+    """
+    return {}
+
+
+@pytest.fixture
+def robo_cassette_dir(request: pytest.FixtureRequest) -> Path:
+    """The directory this test's recording lives under; override it to move recordings."""
+    return request.config.stash[SESSION_KEY].settings.cassette_dir
+
+
+@pytest.fixture
+def robo(request: pytest.FixtureRequest, robo_config: dict[str, Any],
+         robo_cassette_dir: Path) -> Iterator[Robo]:
     """Factory provisioning any number of rapyuta.io, rerobots and ROC resources in this test."""
-    with _session(request).test(request.node) as factory:
+    options = _recording_options(robo_config, request.node.nodeid)
+    options.cassette_dir = Path(robo_cassette_dir)
+    with test_scope(request.config.stash[SESSION_KEY], request.node, options) as factory:
         yield factory
 
 
-@pytest.fixture
-def online_device(robo: Robo, request: pytest.FixtureRequest) -> Any:
-    """An ONLINE rapyuta.io Device matching @pytest.mark.online_device(name, labels, arch)."""
-    kwargs = marker_kwargs(request.node, "online_device")
-    device = robo.online_device(**kwargs)
-    if device is None:
-        wanted = ", ".join(f"{k}={v!r}" for k, v in kwargs.items()) or "any"
-        message = f"no ONLINE rapyuta.io device matches ({wanted})"
-        if robo.settings.require_devices:
-            pytest.fail(message + " and --robo-require-devices is set", pytrace=False)
-        pytest.skip(message)
-    return device
-
-
-@pytest.fixture
-def routed_network(robo: Robo, request: pytest.FixtureRequest) -> Any:
-    """A ready rapyuta.io RoutedNetwork, configured by @pytest.mark.routed_network(...)."""
-    kwargs = marker_kwargs(request.node, "routed_network")
-    if kwargs.get("runtime") == "device" and kwargs.get("device") is None:
-        kwargs["device"] = request.getfixturevalue("online_device")
-    return robo.routed_network(**kwargs)
-
-
-@pytest.fixture
-def deployed_package(robo: Robo, request: pytest.FixtureRequest) -> Any:
-    """A running rapyuta.io Deployment, bound to the test's routed network and device if used."""
-    kwargs = marker_kwargs(request.node, "deployed_package")
-    for name in ("online_device", "routed_network"):
-        if name in request.fixturenames:
-            request.getfixturevalue(name)
-    if not any(kwargs.get(k) for k in ("manifest", "package_id", "package_name")):
-        pytest.fail(
-            "deployed_package needs @pytest.mark.deployed_package(manifest=...) "
-            "(or package_id=/package_name=)", pytrace=False,
-        )
-    return robo.deploy(**kwargs)
-
-
-@pytest.fixture
-def rerobots_instance(robo: Robo, request: pytest.FixtureRequest) -> Any:
-    """A READY rerobots Instance with .ssh and .camera helpers, terminated at teardown."""
-    kwargs = marker_kwargs(request.node, "rerobots_instance")
-    if not kwargs.get("workspace_types") and not kwargs.get("wdeployment_id"):
-        pytest.fail(
-            "rerobots_instance needs @pytest.mark.rerobots_instance(workspace_types=[...]) "
-            "or wdeployment_id=...", pytrace=False,
-        )
-    if kwargs.pop("shared", False):
-        instance = robo.session.shared_instance(robo, kwargs)
-        # A fresh ssh connection per test, so each test's recording holds its own traffic.
-        robo.teardown.push("shared instance ssh", instance.stop_sshclient)
-        robo.record.event(0.0, f"rerobots {instance.id[:8]}", "shared (rented once per worker)")
-        return instance
-    return robo.rerobots_instance(**kwargs)
-
-
-@pytest.fixture
-def roc_broker(robo: Robo, request: pytest.FixtureRequest) -> Any:
-    """Endpoints of a running ROC broker (a local one, the sandbox's, or --roc-broker)."""
-    return robo.roc_broker(**marker_kwargs(request.node, "roc_broker"))
-
-
-@pytest.fixture
-def roc_object(robo: Robo, roc_broker: Any, request: pytest.FixtureRequest) -> Any:
-    """A proxy to a shared ROC object (@pytest.mark.roc_object('vnir')) with status and logs."""
-    kwargs = marker_kwargs(request.node, "roc_object")
-    if not kwargs.get("object_id"):
-        pytest.fail("roc_object needs @pytest.mark.roc_object('<object id>')", pytrace=False)
-    return robo.roc_object(kwargs["object_id"], timeout=kwargs.get("timeout", 2.0),
-                           endpoints=roc_broker)
-
-
-# -- reports ---------------------------------------------------------------------------------
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    session = item.config.stash.get(SESSION_KEY, None)
-    record = session.records.get(item.nodeid) if session is not None else None
-    if record is not None:
-        record.flush()
-    if record is not None and call.when == "teardown":
-        item.user_properties.extend(record.properties())
-    report = yield
-    if record is None:
-        return report
-    # On the call report (shown under failures, by -rP and by pytest-html) and, complete with
-    # the teardown steps, on the teardown report; on a setup report only when setup failed.
-    if call.when in ("call", "teardown") or report.failed:
-        for title, text in record.sections():
-            report.sections.append((title, text))
-    if call.when == "teardown" and record.frames:
-        _html_frames(item, report, record.frames)
-    if call.when == "teardown":
-        session.records.pop(item.nodeid, None)  # type: ignore[union-attr]
-    return report
-
-
-def _html_frames(item: pytest.Item, report: pytest.TestReport, frames: list[Any]) -> None:
-    if not item.config.pluginmanager.hasplugin("html"):
-        return
-    try:
-        from pytest_html import extras
-    except ImportError:
-        return
-    found = getattr(report, "extras", [])
-    for path in frames:
-        data = base64.b64encode(path.read_bytes()).decode()
-        found.append(extras.image(data, name=path.name, mime_type="image/jpeg", extension="jpg"))
-    report.extras = found  # type: ignore[attr-defined]
-
-
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    session = config.stash.get(SESSION_KEY, None)
-    if session is None:
-        return
-    stats = session.stats
-    if not (stats.provisioned or stats.leaked or stats.kept or stats.waited):
-        return
-    tr = terminalreporter
-    tr.write_sep("-", "robofixtures")
-    tr.write_line(
-        f"mode {session.settings.mode}: provisioned {stats.provisioned}, torn down "
-        f"{stats.torn_down}, leaked {len(stats.leaked)}, waited {stats.waited:.1f}s"
+def _recording_options(config: dict[str, Any], where: str) -> RecordingOptions:
+    known = {"scrub_fields", "scrub_patterns", "allowed_hosts"}
+    unknown = sorted(set(config) - known)
+    if unknown:
+        pytest.fail(f"{where}: robo_config got unknown key(s) {', '.join(unknown)}; allowed: "
+                    f"{', '.join(sorted(known))}", pytrace=False)
+    return RecordingOptions(
+        scrub_fields=list(config.get("scrub_fields", [])),
+        scrub_patterns=list(config.get("scrub_patterns", [])),
+        allowed_hosts=list(config.get("allowed_hosts", [])),
     )
-    for line in stats.leaked:
-        tr.write_line(f"LEAKED {line}", red=True)
-    for line in stats.kept:
-        tr.write_line(f"kept {line}", yellow=True)
-    if stats.leaked or stats.kept:
-        tr.write_line(
-            f"delete them with: robofixtures reap --journal-dir {session.settings.journal_dir}"
-        )
+
+
+def _fixture_module(kind: Kind[Any]) -> types.ModuleType:
+    """A plugin holding the fixture of ``kind`` (its docstring is ``pytest --fixtures``' line)."""
+    def fixture(robo: Robo, request: pytest.FixtureRequest) -> Any:
+        kwargs = REGISTRY.marker_kwargs(request.node, kind.name)
+        wants_sharing = getattr(kind, "wants_sharing", None)
+        shared = (wants_sharing(kwargs) if wants_sharing is not None
+                  else kwargs.pop("scope", "test") == "worker")
+        if kind.shareable and shared:
+            return request.config.stash[SHARED_KEY].get(kind, kwargs, robo)
+        return reporting_hooks.classified(lambda: kind.fixture(robo, request, kwargs))
+
+    fixture.__name__ = kind.name
+    fixture.__doc__ = (type(kind).__doc__ or kind.help).strip().splitlines()[0]
+    module = types.ModuleType(f"pytest_robofixtures.kinds.fixture_{kind.name}")
+    setattr(module, kind.name, pytest.fixture(name=kind.name)(fixture))
+    return module
 
 
 # -- xdist -----------------------------------------------------------------------------------
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """Give every worker the run id, so journal files and resource names share it."""
+    """Give every worker the run id and the controller's sandbox (one for the whole run)."""
     session = node.config.stash[SESSION_KEY]
     node.workerinput["robo_run_id"] = session.run_id
+    shared = session.mode.describe_shared()
+    if shared is not None:
+        node.workerinput["robo_sandbox"] = shared
 
 
-@pytest.hookimpl(trylast=True)  # after pytest's own teardown of fixtures (e.g. on Ctrl-C)
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    robo_session = session.config.stash.get(SESSION_KEY, None)
-    if robo_session is None:
-        return
-    robo_session.close()  # the sandbox's leak check needs to run before the counts are sent
-    workeroutput = getattr(session.config, "workeroutput", None)
-    if workeroutput is not None:
-        workeroutput["robo_stats"] = json.dumps(robo_session.stats.as_dict())
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node: Any, error: Any) -> None:
-    """Collect a worker's counters; after a crash, reap what the worker left behind."""
-    session = node.config.stash[SESSION_KEY]
-    output = getattr(node, "workeroutput", None) or {}
-    if "robo_stats" in output:
-        session.stats.add(json.loads(output["robo_stats"]))
-    if error and session.settings.mode != REPLAY:
-        from .reaper import reap
-
-        worker = node.gateway.id
-        results = reap(session.settings.journal_dir, run_id=session.run_id, worker=worker)
-        for line in results.failed:
-            session.stats.leaked.append(f"{line} (worker {worker} crashed)")
-        session.stats.torn_down += len(results.deleted)
+__all__ = ["SESSION_KEY", "SHARED_KEY"]

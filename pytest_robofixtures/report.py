@@ -34,6 +34,14 @@ class TestRecord:
     ssh: list[dict[str, Any]] = field(default_factory=list)
     frames: list[Path] = field(default_factory=list)
     waited: float = 0.0
+    #: (resource, start, seconds) of every wait, for the timeline picture
+    waits: list[tuple[str, float, float]] = field(default_factory=list)
+    #: (at, topic, payload) of every ROC status update seen, for status history plots
+    roc_history: list[tuple[float, str, Any]] = field(default_factory=list)
+    #: replay: recorded interactions the test never asked for
+    unused: list[str] = field(default_factory=list)
+    #: notes about the recording (e.g. where a failed attempt was written)
+    notes: list[str] = field(default_factory=list)
     recording: Path | None = None
     resources: list[str] = field(default_factory=list)
     #: called before a report is made, to pull in what is pending (e.g. ROC log records)
@@ -112,6 +120,8 @@ class RunStats:
     leaked: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     waited: float = 0.0
+    #: replay: recorded interactions each test never asked for
+    unused: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -124,7 +134,9 @@ class RunStats:
             self.leaked.extend(other.get("leaked", []))
             self.kept.extend(other.get("kept", []))
             self.waited += float(other.get("waited", 0.0))
+            self.unused.update(other.get("unused", {}))
 
     def as_dict(self) -> dict[str, Any]:
         return {"provisioned": self.provisioned, "torn_down": self.torn_down,
-                "leaked": list(self.leaked), "kept": list(self.kept), "waited": self.waited}
+                "leaked": list(self.leaked), "kept": list(self.kept), "waited": self.waited,
+                "unused": dict(self.unused)}

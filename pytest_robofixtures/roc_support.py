@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +27,7 @@ class RocObjectHandle:
     """
 
     def __init__(self, object_id: str, client: RocClient, feed: Any, record: TestRecord,
-                 clock: Clock) -> None:
+                 clock: Clock, elapsed: Callable[[], float] | None = None) -> None:
         object.__setattr__(self, "_object_id", object_id)
         object.__setattr__(self, "_client", client)
         object.__setattr__(self, "_proxy", client[object_id])
@@ -37,13 +36,15 @@ class RocObjectHandle:
         object.__setattr__(self, "_clock", clock)
         object.__setattr__(self, "_tree", StatusTree())
         object.__setattr__(self, "logs", [])
+        object.__setattr__(self, "_elapsed", elapsed or (lambda: 0.0))
         # The report shows the same tree and log list, live, even if the test fails mid-way.
         record.roc_status = self._tree.tree
         record.flushers.append(self._drain)
 
     @classmethod
     def _open(cls, endpoints: Endpoints, object_id: str, *, timeout: float, recorder: Any,
-             record: TestRecord, clock: Clock) -> RocObjectHandle:
+             record: TestRecord, clock: Clock,
+             elapsed: Callable[[], float] | None = None) -> RocObjectHandle:
         """Connect through the test's recorder (which records, or replays with no socket)."""
         transport = recorder.roc_transport(lambda: ZmqRocTransport(endpoints.rocBroker))
         client = RocClient(endpoints, timeout=timeout, transport=transport)
@@ -51,7 +52,7 @@ class RocObjectHandle:
             lambda: SubscriberFeed(endpoints, subscriptions_for("") + log_subscriptions("")),
             name=f"roc_object:{object_id}",
         )
-        return cls(object_id, client, feed, record, clock)
+        return cls(object_id, client, feed, record, clock, elapsed)
 
     # -- the shared object -------------------------------------------------------------------
     @property
@@ -89,6 +90,7 @@ class RocObjectHandle:
             self._record.roc_logs.append(payload)
         else:
             self._tree.apply(topic, payload)
+            self._record.roc_history.append((round(self._elapsed(), 3), topic, payload))
 
     def _poll(self, timeout: float = 0.0) -> bool:
         """Read one pending update or log record; False when none came within ``timeout``."""
@@ -97,6 +99,17 @@ class RocObjectHandle:
             return False
         self._take(item)
         return True
+
+    def _wait(self, satisfied: Callable[[], bool], timeout: float,
+              failure: Callable[[], str]) -> None:
+        """Read updates until ``satisfied()``; the one wait-on-feed loop, on the test's clock."""
+        deadline = self._clock.monotonic() + timeout
+        while not satisfied():
+            remaining = deadline - self._clock.monotonic()
+            item = self._feed.receive(remaining) if remaining > 0 else None
+            if item is None:
+                raise RocTimeout(failure())
+            self._take(item)
 
     def wait_for_status(self, path: str, predicate: Callable[[Any], bool] | None = None,
                         timeout: float = 10.0) -> Any:
@@ -108,17 +121,9 @@ class RocObjectHandle:
             value = self._tree.get(path, _MISSING)
             return value is not _MISSING and (predicate is None or bool(predicate(value)))
 
-        deadline = time.monotonic() + timeout
-        while not satisfied():
-            remaining = deadline - time.monotonic()
-            item = self._feed.receive(remaining) if remaining > 0 else None
-            if item is None:
-                last = self._tree.get(path, "<never seen>")
-                raise RocTimeout(
-                    f"ROC status {path!r} of {self._object_id!r} did not satisfy the condition "
-                    f"within {timeout:g}s; last value: {last!r}"
-                )
-            self._take(item)
+        self._wait(satisfied, timeout, lambda: (
+            f"ROC status {path!r} of {self._object_id!r} did not satisfy the condition "
+            f"within {timeout:g}s; last value: {self._tree.get(path, '<never seen>')!r}"))
         return self._tree.get(path)
 
     def wait_for_log(self, predicate: Callable[[dict[str, Any]], bool] | str,
@@ -129,21 +134,16 @@ class RocObjectHandle:
                 return predicate in str(record.get("msg", ""))
             return bool(predicate(record))
 
-        checked = 0
-        deadline = time.monotonic() + timeout
-        while True:
-            for record in self.logs[checked:]:
-                if match(record):
-                    return record
-            checked = len(self.logs)
-            remaining = deadline - time.monotonic()
-            item = self._feed.receive(remaining) if remaining > 0 else None
-            if item is None:
-                raise RocTimeout(
-                    f"no ROC log record matching {predicate!r} within {timeout:g}s "
-                    f"({len(self.logs)} record(s) seen)"
-                )
-            self._take(item)
+        found: list[dict[str, Any]] = []
+
+        def satisfied() -> bool:
+            found[:] = [r for r in self.logs if match(r)][:1]
+            return bool(found)
+
+        self._wait(satisfied, timeout, lambda: (
+            f"no ROC log record matching {predicate!r} within {timeout:g}s "
+            f"({len(self.logs)} record(s) seen)"))
+        return found[0]
 
     def _drain(self, timeout: float = 0.0, limit: int = 500) -> int:
         """Read what is pending (at most ``limit`` items); return how many were read."""

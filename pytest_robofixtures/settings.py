@@ -6,13 +6,29 @@ environment only, and only in live mode.
 
 from __future__ import annotations
 
+import enum
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-REPLAY, LIVE, SIM = "replay", "live", "sim"
+
+class Target(enum.Enum):
+    """Where resources come from: the recordings, the real services, or the sandbox."""
+
+    REPLAY = "replay"
+    LIVE = "live"
+    SIM = "sim"
+
+
+class RecordMode(enum.Enum):
+    """What a run writes (like pytest-recording's record modes)."""
+
+    NONE = "none"  # write nothing
+    ONCE = "once"  # record only tests that have no recording
+    ALL = "all"  # re-record every test that runs
 
 RAPYUTA_CATALOG = "https://gacatalog.apps.okd4v2.prod.rapyuta.io"
 RAPYUTA_CORE = "https://gaapiserver.apps.okd4v2.prod.rapyuta.io"
@@ -44,6 +60,15 @@ _VALUES: list[tuple[str, str, str, str | None]] = [
     ("--robo-progress-after", "robo_progress_after",
      "show resource state changes in the terminal once a wait lasts this long (default 5 s)",
      "5"),
+    ("--robo-record-mode", "robo_record_mode",
+     "none: write no recording; once: record only tests without one; all: re-record every "
+     "test (default with --robo-live/--robo-sim: all; without them: none)", None),
+    ("--robo-teardown-grace", "robo_teardown_grace",
+     "after Ctrl-C during teardown, seconds to finish tearing down (default 30)", "30"),
+    ("--robo-teardown-timeout", "robo_teardown_timeout",
+     "seconds teardown waits for one resource to be gone (default 120)", "120"),
+    ("--robo-allow-hosts", "robo_allow_hosts",
+     "comma-separated hosts (host or host:port) the replay network guard lets through", None),
 ]
 
 
@@ -59,6 +84,15 @@ def add_options(parser: pytest.Parser) -> None:
          help="fail, instead of skip, a test whose online_device has no match")
     mode("--robo-keep", action="store_true", default=False,
          help="do not tear resources down (debugging); prints how to reap them later")
+    mode("--robo-block-network", action="store_true", default=None,
+         help="in replay, refuse every non-loopback connection in every test of the run "
+              "(ini robo_block_network)")
+    mode("--robo-strict-replay", action="store_true", default=None,
+         help="fail a replayed test that left recorded interactions unused "
+              "(ini robo_strict_replay)")
+    mode("--robo-drift", nargs="?", const="report", default=None, choices=["report", "strict"],
+         help="with a live target: record nothing and report how the service's answers differ "
+              "from the recordings; =strict fails drifted tests")
     for option, ini, help_text, default in _VALUES:
         dest = option[2:].replace("-", "_")
         extra = ["--roc-broker"] if option == "--robo-roc-broker" else []
@@ -68,13 +102,15 @@ def add_options(parser: pytest.Parser) -> None:
                   type="linelist", default=[])
     parser.addini("robo_scrub_patterns", "extra regular expressions to scrub from recordings",
                   type="linelist", default=[])
+    parser.addini("robo_block_network", "see --robo-block-network", type="bool", default=False)
+    parser.addini("robo_strict_replay", "see --robo-strict-replay", type="bool", default=False)
 
 
 @dataclass
 class RoboSettings:
     """Everything the plugin needs to know from the command line and ini."""
 
-    mode: str
+    target: Target
     rootdir: Path
     cassette_dir: Path
     artifacts_dir: Path
@@ -91,11 +127,13 @@ class RoboSettings:
     progress_after: float = 5.0
     scrub_fields: list[str] = field(default_factory=list)
     scrub_patterns: list[str] = field(default_factory=list)
-
-    @property
-    def records(self) -> bool:
-        """True when this run provisions for real and writes recordings."""
-        return self.mode in (LIVE, SIM)
+    record_mode: RecordMode = RecordMode.NONE
+    teardown_grace: float = 30.0
+    teardown_timeout: float = 120.0
+    allow_hosts: list[str] = field(default_factory=list)
+    block_network: bool = False
+    strict_replay: bool = False
+    drift: str | None = None  # "report" or "strict"
 
 
 def _value(config: pytest.Config, option: str, ini: str) -> str | None:
@@ -106,7 +144,7 @@ def _value(config: pytest.Config, option: str, ini: str) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
-_ZERO_OK = {"--robo-sim-delay", "--robo-progress-after"}
+_ZERO_OK = {"--robo-sim-delay", "--robo-progress-after", "--robo-teardown-grace"}
 
 
 def _number(config: pytest.Config, option: str, ini: str, kind: type) -> float | int | None:
@@ -119,6 +157,10 @@ def _number(config: pytest.Config, option: str, ini: str, kind: type) -> float |
         raise pytest.UsageError(
             f"{option} / ini {ini} must be a {kind.__name__} number, got {raw!r}"
         ) from None
+    if not math.isfinite(number):
+        raise pytest.UsageError(
+            f"{option} / ini {ini} must be a finite number of seconds, got {raw!r}"
+        )
     if number < 0 or (number == 0 and option not in _ZERO_OK):
         raise pytest.UsageError(f"{option} / ini {ini} must be > 0, got {raw!r}")
     return number
@@ -129,7 +171,33 @@ def load_settings(config: pytest.Config) -> RoboSettings:
     live, sim = config.getoption("robo_live"), config.getoption("robo_sim")
     if live and sim:
         raise pytest.UsageError("--robo-live and --robo-sim exclude each other: pick one mode")
-    mode = LIVE if live else SIM if sim else REPLAY
+    target = Target.LIVE if live else Target.SIM if sim else Target.REPLAY
+    has_live_target = target is not Target.REPLAY
+    raw_mode = _value(config, "--robo-record-mode", "robo_record_mode")
+    try:
+        record_mode = RecordMode(raw_mode.lower()) if raw_mode else (
+            RecordMode.ALL if has_live_target else RecordMode.NONE)
+    except ValueError:
+        raise pytest.UsageError(
+            f"--robo-record-mode / ini robo_record_mode must be none, once or all, "
+            f"got {raw_mode!r}"
+        ) from None
+    if record_mode is not RecordMode.NONE and not has_live_target:
+        raise pytest.UsageError(
+            f"--robo-record-mode={record_mode.value} records, which needs a live target: add "
+            "--robo-sim (the embedded sandbox) or --robo-live (the real services)"
+        )
+    drift = config.getoption("robo_drift")
+    if drift and not has_live_target:
+        raise pytest.UsageError(
+            "--robo-drift compares the live service with the recordings: add --robo-sim or "
+            "--robo-live"
+        )
+    if drift:
+        record_mode = RecordMode.NONE  # a drift check never writes a recording
+    block = config.getoption("robo_block_network")
+    strict = config.getoption("robo_strict_replay")
+    hosts = _value(config, "--robo-allow-hosts", "robo_allow_hosts") or ""
     root = Path(config.rootpath)
 
     def path(option: str, ini: str) -> Path:
@@ -139,7 +207,7 @@ def load_settings(config: pytest.Config) -> RoboSettings:
 
     max_rentals = _number(config, "--robo-max-rentals", "robo_max_rentals", int)
     return RoboSettings(
-        mode=mode,
+        target=target,
         rootdir=root,
         cassette_dir=path("--robo-cassette-dir", "robo_cassette_dir"),
         artifacts_dir=path("--robo-artifacts-dir", "robo_artifacts_dir"),
@@ -160,6 +228,15 @@ def load_settings(config: pytest.Config) -> RoboSettings:
                                      float) or 0.0),
         scrub_fields=list(config.getini("robo_scrub_fields")),
         scrub_patterns=list(config.getini("robo_scrub_patterns")),
+        record_mode=record_mode,
+        teardown_grace=float(_number(config, "--robo-teardown-grace", "robo_teardown_grace",
+                                     float) or 0.0),
+        teardown_timeout=float(_number(config, "--robo-teardown-timeout",
+                                       "robo_teardown_timeout", float) or 120.0),
+        allow_hosts=[h.strip() for h in hosts.split(",") if h.strip()],
+        block_network=bool(config.getini("robo_block_network") if block is None else block),
+        strict_replay=bool(config.getini("robo_strict_replay") if strict is None else strict),
+        drift=drift,
     )
 
 

@@ -56,13 +56,16 @@ class NameFactory:
         self._next = 0
         self._lock = threading.Lock()
         self._on_mismatch = on_mismatch
+        #: where record mode takes the number in a name from (set by the plugin to a run-wide
+        #: counter, so names never repeat across the tests of a run); default: per factory
+        self.numbers: Callable[[], int] | None = None
 
     def new(self, hint: str = "res") -> str:
         """The next name; ``hint`` says what it names (``net``, ``deploy``...)."""
         hint_s = _NOT_NAME.sub("-", hint.lower()).strip("-") or "res"
         with self._lock:
             if self.mode == "record":
-                n = len(self.made) + 1
+                n = self.numbers() if self.numbers is not None else len(self.made) + 1
                 base = f"{self.prefix}-{self.run_id}-{self.worker}-{n}"
                 name = _NOT_NAME.sub("-", f"{base}-{hint_s}".lower())[:MAX_NAME].rstrip("-")
                 self.made.append({"hint": hint_s, "name": name})

@@ -50,7 +50,11 @@ def test_every_fixture_has_a_docstring(pytester: pytest.Pytester) -> None:
          "*rerobots_instance got 'workspace_types' twice*"),
         ("roc_object('a', 'b')", "*roc_object takes at most one positional argument*"),
         ("deployed_package(manifest='m.json', timeout=-1)",
-         "*deployed_package: timeout must be > 0*"),
+         "*deployed_package: timeout must be a finite number > 0, got -1*"),
+        ("deployed_package(manifest='m.json', timeout=float('nan'))",
+         "*deployed_package: timeout must be a finite number > 0, got nan*"),
+        ("rerobots_instance('null', addons=['vnc2'])",
+         "*rerobots_instance: addons got 'vnc2'; allowed: cam*"),
         ("online_device(labels=3)", "*online_device: labels must be dict or list, got 3*"),
     ],
 )
@@ -81,7 +85,10 @@ def test_live_and_sim_exclude_each_other(pytester: pytest.Pytester) -> None:
 @pytest.mark.parametrize(
     ("ini", "message"),
     [("robo_timeout = soon", "*robo_timeout must be a float number, got 'soon'*"),
-     ("robo_max_rentals = 0", "*robo_max_rentals must be > 0, got '0'*")],
+     ("robo_max_rentals = 0", "*robo_max_rentals must be > 0, got '0'*"),
+     ("robo_timeout = nan", "*robo_timeout must be a finite number of seconds, got 'nan'*"),
+     ("robo_timeout = inf", "*robo_timeout must be a finite number of seconds, got 'inf'*"),
+     ("robo_record_mode = once", "*--robo-record-mode=once records, which needs a live target*")],
 )
 def test_bad_ini_values_are_usage_errors(pytester: pytest.Pytester, ini: str, message: str) -> None:
     pytester.makeini(f"[pytest]\n{ini}\n")
@@ -99,7 +106,9 @@ def test_fixture_without_required_marker_explains_the_fix(pytester: pytest.Pytes
         """
     )
     result = pytester.runpytest("--robo-sim", "-p", "no:cacheprovider")
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(
-        ["*rerobots_instance needs @pytest.mark.rerobots_instance(workspace_types=*"]
+    # Reported at collection, before anything is provisioned.
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*test_needs_marker: rerobots_instance needs "
+         "@pytest.mark.rerobots_instance(workspace_types=*"]
     )

@@ -1,0 +1,261 @@
+"""Report hooks: sections and JUnit properties per test, verdicts, the terminal summary.
+
+Also the xdist plumbing behind the run-wide counts (computed from the run journals).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from .errors import InfraError, classify
+from .journal import counts
+from .lifecycle import OUTCOMES_KEY, PhaseOutcomes
+from .session import RoboSession
+from .shared import SharedResources
+
+T = TypeVar("T")
+
+
+def classified(provision: Callable[[], T]) -> T:
+    """Run a fixture's provisioning; infrastructure errors become :class:`InfraError` s."""
+    try:
+        return provision()
+    except Exception as exc:
+        infra = classify(exc)
+        if infra is None:
+            raise
+        raise infra(f"{type(exc).__name__}: {exc}") from exc
+
+
+def verdict(report: pytest.TestReport) -> str:
+    """``passed``, ``failed`` (the test's own), ``infra`` or ``skipped``."""
+    if report.skipped:
+        return "skipped"
+    if report.passed:
+        return "passed"
+    excinfo = getattr(report, "robo_infra", False)
+    return "infra" if excinfo else "failed"
+
+
+class ReportHooks:
+    """The plugin's report and summary hooks for one pytest process."""
+
+    def __init__(self, session: RoboSession, shared: SharedResources) -> None:
+        self.session = session
+        self.shared = shared
+        self.infra: list[str] = []
+        self._tail: ProgressTail | None = None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        record = self.session.records.get(item.nodeid)
+        if record is not None:
+            record.flush()
+        if record is not None and call.when == "teardown":
+            item.user_properties.extend(self._properties(item, record))
+        report = yield
+        outcomes = item.stash.setdefault(OUTCOMES_KEY, PhaseOutcomes())
+        if call.when in ("setup", "call"):
+            outcomes.phases[call.when] = report.outcome
+        if call.excinfo is not None and report.failed:
+            infra = _is_infra(call.excinfo.value)
+            outcomes.infra = outcomes.infra or infra
+            report.robo_infra = infra  # type: ignore[attr-defined]
+            if infra:
+                self.infra.append(item.nodeid)
+        if record is None:
+            return report
+        # On the call report (shown under failures, by -rP and by pytest-html) and, complete with
+        # the teardown steps, on the teardown report; on a setup report only when setup failed.
+        if call.when in ("call", "teardown") or report.failed:
+            for title, text in record.sections():
+                replaced = item.config.hook.pytest_robofixtures_report_section(
+                    item=item, title=title, text=text)
+                report.sections.append((title, text if replaced is None else str(replaced)))
+        if call.when == "teardown" and record.frames:
+            _html_frames(item, report, record.frames)
+        if call.when == "teardown":
+            self.session.records.pop(item.nodeid, None)
+        return report
+
+    def _properties(self, item: pytest.Item, record: Any) -> list[tuple[str, object]]:
+        root = self.session.settings.rootdir
+        props: list[tuple[str, object]] = [("robo.mode", self.session.mode.label)]
+        for name, value in record.properties():
+            if name in ("robo.recording", "robo.frame"):
+                value = _relative(Path(str(value)), root)
+            props.append((name, value))
+        outcomes = item.stash.get(OUTCOMES_KEY, PhaseOutcomes())
+        failed = [p for p, o in outcomes.phases.items() if o == "failed"]
+        props.append(("robo.verdict", "infra" if outcomes.infra else
+                      "failed" if failed else "passed"))
+        return props
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        # The xdist controller shows the workers' progress lines as they come.
+        if self.session.mode.live and session.config.pluginmanager.hasplugin("dsession"):
+            self._tail = ProgressTail(self.session)
+            self._tail.start()
+
+    def pytest_report_teststatus(self, report: pytest.TestReport,
+                                 config: pytest.Config) -> Any:
+        if getattr(report, "robo_infra", False) and report.failed:
+            return "error", "I", ("INFRA", {"yellow": True})
+        return None
+
+    def pytest_terminal_summary(self, terminalreporter: Any, config: pytest.Config) -> None:
+        session = self.session
+        stats = session.stats
+        line = summary_line(session)
+        if line is None:
+            return
+        tr = terminalreporter
+        tr.write_sep("-", "robofixtures")
+        tr.write_line(line)
+        for leaked in stats.leaked:
+            tr.write_line(f"LEAKED {leaked}", red=True)
+        for kept in stats.kept:
+            tr.write_line(f"kept {kept}", yellow=True)
+        if stats.leaked or stats.kept:
+            tr.write_line(
+                f"delete them with: robofixtures reap --journal-dir {session.settings.journal_dir}"
+            )
+        if self.infra:
+            tr.write_line(f"infra errors (not your code): {len(self.infra)}", yellow=True)
+            for nodeid in self.infra:
+                tr.write_line(f"  INFRA {nodeid}", yellow=True)
+        for nodeid, unused in sorted(stats.unused.items()):
+            tr.write_line(f"unused recorded interactions in {nodeid}: {len(unused)} "
+                          f"(first: {unused[0]})", yellow=True)
+
+    @pytest.hookimpl(trylast=True)  # after pytest's own teardown of fixtures (e.g. on Ctrl-C)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        config = session.config
+        if self._tail is not None:
+            self._tail.stop()
+        self.shared.close()
+        self.session.close()  # the sandbox's leak check runs before the counts are sent
+        workeroutput = getattr(config, "workeroutput", None)
+        if workeroutput is not None:
+            workeroutput["robo_stats"] = json.dumps(self.session.stats.as_dict())
+            workeroutput["robo_infra"] = json.dumps(self.infra)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """Collect a worker's counters; after a crash, reap what the worker left behind."""
+        session = self.session
+        output = getattr(node, "workeroutput", None) or {}
+        if "robo_stats" in output:
+            session.stats.add(json.loads(output["robo_stats"]))
+        if "robo_infra" in output:
+            self.infra.extend(json.loads(output["robo_infra"]))
+        if error and session.mode.live:
+            from .reaper import reap
+
+            worker = node.gateway.id
+            results = reap(session.settings.journal_dir, run_id=session.run_id, worker=worker)
+            for line in results.failed:
+                session.stats.leaked.append(f"{line} (worker {worker} crashed)")
+
+
+class ProgressTail:
+    """Follow the workers' progress file and show each new line in the main terminal."""
+
+    def __init__(self, session: RoboSession, period: float = 0.3) -> None:
+        self.session = session
+        self.period = period
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="robo-progress", daemon=True)
+        self._offset = 0
+
+    def start(self) -> None:
+        """Start following."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Show what is left and stop."""
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self._show()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.period):
+            self._show()
+
+    def _show(self) -> None:
+        path = self.session.progress_file
+        try:
+            with open(path, encoding="utf-8") as fh:
+                fh.seek(self._offset)
+                text = fh.read()
+                self._offset = fh.tell()
+        except OSError:
+            return
+        for line in text.splitlines():
+            self.session.show_progress(line)
+
+
+def summary_line(session: RoboSession) -> str | None:
+    """``mode X: provisioned N, torn down N, leaked N, waited Ns`` or None when nothing ran.
+
+    In live modes the counts come from the run's journal files (every worker's), so a killed
+    worker or a Ctrl-C cannot make them wrong.
+    """
+    stats = session.stats
+    provisioned, torn_down = stats.provisioned, stats.torn_down
+    if session.mode.live:
+        totals = counts(session.settings.journal_dir, session.run_id)
+        provisioned, torn_down = totals.created, totals.deleted
+        leaked_ids = {e.id for e in totals.pending if not e.kept and e.id}
+        known = " ".join(stats.leaked)
+        for entry in totals.pending:
+            if entry.id in leaked_ids and entry.id not in known:
+                stats.leaked.append(f"{entry.kind} {entry.id} ({entry.name}) [journal]")
+    if not (provisioned or stats.leaked or stats.kept or stats.waited):
+        return None
+    return (f"mode {session.mode.label}: provisioned {provisioned}, torn down {torn_down}, "
+            f"leaked {len(stats.leaked)}, waited {stats.waited:.1f}s")
+
+
+def _is_infra(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, InfraError):
+            return True
+        seen = seen.__cause__
+    return False
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _html_frames(item: pytest.Item, report: pytest.TestReport, frames: list[Any]) -> None:
+    if not item.config.pluginmanager.hasplugin("html"):
+        return
+    try:
+        from pytest_html import extras
+    except ImportError:
+        return
+    found = getattr(report, "extras", [])
+    for path in frames:
+        data = base64.b64encode(path.read_bytes()).decode()
+        found.append(extras.image(data, name=path.name, mime_type="image/jpeg", extension="jpg"))
+    report.extras = found  # type: ignore[attr-defined]
+
+
+__all__ = ["ReportHooks", "classified", "summary_line", "verdict"]
