@@ -15,7 +15,7 @@ import pytest
 
 from .errors import TeardownError
 from .factory import Robo
-from .kinds import REGISTRY
+from .kinds.base import Registry
 from .modes import ModeScope, Outcome, RecordingOptions, ScopeResult
 from .report import TestRecord
 from .session import RoboSession
@@ -44,23 +44,24 @@ class PhaseOutcomes:
 OUTCOMES_KEY = pytest.StashKey[PhaseOutcomes]()
 
 
-def make_robo(session: RoboSession, scope: ModeScope, nodeid: str, record: TestRecord) -> Robo:
+def make_robo(session: RoboSession, registry: Registry, scope: ModeScope, nodeid: str,
+              record: TestRecord) -> Robo:
     """A Robo for ``scope``, with run-wide unique names when it records."""
-    robo = Robo(session, scope, nodeid, record, REGISTRY)
+    robo = Robo(session, scope, nodeid, record, registry)
     if scope.provisions:
         scope.recorder.names.numbers = session.next_name_number
     return robo
 
 
-def shared_resources(session: RoboSession) -> SharedResources:
-    """The worker-shared resources of ``session`` (one registry per process)."""
+def shared_resources(session: RoboSession, registry: Registry) -> SharedResources:
+    """The worker-shared resources of ``session``."""
     return SharedResources(session, session.mode,
-                           lambda scope, nodeid, record: make_robo(session, scope, nodeid,
-                                                                   record))
+                           lambda scope, nodeid, record: make_robo(session, registry, scope,
+                                                                   nodeid, record))
 
 
 @contextlib.contextmanager
-def test_scope(session: RoboSession, item: pytest.Item,
+def test_scope(session: RoboSession, registry: Registry, item: pytest.Item,
                options: RecordingOptions) -> Iterator[Robo]:
     """Open the test's recording, clock and guard; yield its Robo; tear down; close."""
     record = TestRecord(item.nodeid)
@@ -68,7 +69,7 @@ def test_scope(session: RoboSession, item: pytest.Item,
     scope = session.mode.open_test(item.nodeid, options)
     record.recording = scope.recorder.path
     record.scrub = scope.recorder.scrubber.text
-    robo = make_robo(session, scope, item.nodeid, record)
+    robo = make_robo(session, registry, scope, item.nodeid, record)
     failures: list[TeardownFailure] = []
     try:
         with scope.active():

@@ -17,8 +17,8 @@ import pytest
 
 from . import hookspecs, reporting_hooks
 from .factory import Robo
-from .kinds import REGISTRY
-from .kinds.base import Kind
+from .kinds import builtin_registry
+from .kinds.base import Kind, Registry
 from .lifecycle import shared_resources, test_scope
 from .modes import RecordingOptions
 from .session import RoboSession
@@ -27,8 +27,8 @@ from .shared import SharedResources
 
 SESSION_KEY = pytest.StashKey[RoboSession]()
 SHARED_KEY = pytest.StashKey[SharedResources]()
+REGISTRY_KEY = pytest.StashKey[Registry]()
 _SIGTERM_KEY = pytest.StashKey[Any]()
-_LISTENER_KEY = pytest.StashKey[Any]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -42,28 +42,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     session = RoboSession(config, load_settings(config))
     config.stash[SESSION_KEY] = session
-    shared = config.stash[SHARED_KEY] = shared_resources(session)
+    registry = config.stash[REGISTRY_KEY] = builtin_registry()
+    shared = config.stash[SHARED_KEY] = shared_resources(session, registry)
     config.pluginmanager.register(reporting_hooks.ReportHooks(session, shared),
                                   "robofixtures-reports")
 
     def offer(kind: Kind[Any]) -> None:
         config.addinivalue_line("markers", kind.marker_line)
-        config.pluginmanager.register(_fixture_module(kind), f"robofixtures-kind-{kind.name}")
+        name = f"robofixtures-kind-{kind.name}"
+        if config.pluginmanager.get_plugin(name) is None:
+            config.pluginmanager.register(_fixture_module(kind, registry), name)
 
-    for kind in REGISTRY.kinds.values():
+    for kind in registry.kinds.values():
         offer(kind)
-    REGISTRY.on_register(offer)  # kinds a conftest or plugin registers later
-    config.stash[_LISTENER_KEY] = offer
+    registry.on_register(offer)  # kinds a conftest or plugin registers later
     config.hook.pytest_robofixtures_configure.call_historic(
-        kwargs={"config": config, "settings": session.settings, "registry": REGISTRY})
+        kwargs={"config": config, "settings": session.settings, "registry": registry})
     if session.mode.live:
         config.stash[_SIGTERM_KEY] = _sigterm_as_interrupt()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    offer = config.stash.get(_LISTENER_KEY, None)
-    if offer is not None:
-        REGISTRY.remove_listener(offer)
     session = config.stash.get(SESSION_KEY, None)
     if session is not None:
         config.stash[SHARED_KEY].close()
@@ -73,10 +72,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Validate every robo marker up front, so a typo stops the run before provisioning."""
+    registry = config.stash[REGISTRY_KEY]
     for item in items:
-        REGISTRY.check_item(item)
+        registry.check_item(item)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -121,7 +121,9 @@ def robo(request: pytest.FixtureRequest, robo_config: dict[str, Any],
     """Factory provisioning any number of rapyuta.io, rerobots and ROC resources in this test."""
     options = _recording_options(robo_config, request.node.nodeid)
     options.cassette_dir = Path(robo_cassette_dir)
-    with test_scope(request.config.stash[SESSION_KEY], request.node, options) as factory:
+    config = request.config
+    with test_scope(config.stash[SESSION_KEY], config.stash[REGISTRY_KEY], request.node,
+                    options) as factory:
         yield factory
 
 
@@ -138,10 +140,10 @@ def _recording_options(config: dict[str, Any], where: str) -> RecordingOptions:
     )
 
 
-def _fixture_module(kind: Kind[Any]) -> types.ModuleType:
+def _fixture_module(kind: Kind[Any], registry: Registry) -> types.ModuleType:
     """A plugin holding the fixture of ``kind`` (its docstring is ``pytest --fixtures``' line)."""
     def fixture(robo: Robo, request: pytest.FixtureRequest) -> Any:
-        kwargs = REGISTRY.marker_kwargs(request.node, kind.name)
+        kwargs = registry.marker_kwargs(request.node, kind.name)
         wants_sharing = getattr(kind, "wants_sharing", None)
         shared = (wants_sharing(kwargs) if wants_sharing is not None
                   else kwargs.pop("scope", "test") == "worker")
@@ -167,4 +169,4 @@ def pytest_configure_node(node: Any) -> None:
         node.workerinput["robo_sandbox"] = shared
 
 
-__all__ = ["SESSION_KEY", "SHARED_KEY"]
+__all__ = ["REGISTRY_KEY", "SESSION_KEY", "SHARED_KEY"]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .journal import JournalEntry, mark_reaped, pending
-from .kinds import REGISTRY, Registry
+from .kinds import Registry, builtin_registry
 from .settings import MissingCredential, credential
 from .teardown import describe_error
 
@@ -113,9 +113,10 @@ def _resolve(entry: JournalEntry, registry: Registry) -> str:
 def reap(
     journal_dir: Path, *, run_id: str | None = None, worker: str | None = None,
     dry_run: bool = False, say: Callable[[str], None] | None = None,
-    registry: Registry = REGISTRY, passes: int = 4, backoff: float = 0.5,
+    registry: Registry | None = None, passes: int = 4, backoff: float = 0.5,
 ) -> ReapResult:
     """Delete every journaled resource that was intended or created and never deleted."""
+    registry = registry if registry is not None else builtin_registry()
     result = ReapResult()
     entries = [e for e in pending(journal_dir, run_id) if worker is None or e.worker == worker]
     entries.sort(key=lambda e: (registry.reap_order(e.kind), -e.created_at))

@@ -27,6 +27,8 @@ class Event:
 class TestRecord:
     """Everything the plugin saw during one test."""
 
+    __test__ = False  # not a test class, despite the name
+
     nodeid: str
     timeline: list[Event] = field(default_factory=list)
     roc_logs: list[dict[str, Any]] = field(default_factory=list)

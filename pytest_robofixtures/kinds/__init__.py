@@ -16,16 +16,30 @@ from typing import Any
 from . import device, package, rerobots_instance, roc, routed_network
 from .base import SCOPE_PARAM, Clients, Kind, Param, Registry, ResourceType
 
-REGISTRY = Registry()
-for _module in (device, routed_network, package, rerobots_instance, roc):
-    for _kind in _module.KINDS:
-        REGISTRY.register(_kind)
+_EXTRA: list[Kind[Any]] = []
+
+
+def builtin_registry() -> Registry:
+    """A registry of the built-in kinds plus those given to :func:`register`."""
+    registry = Registry()
+    for module in (device, routed_network, package, rerobots_instance, roc):
+        for kind in module.KINDS:
+            registry.register(kind)
+    for kind in _EXTRA:
+        registry.register(kind)
+    return registry
 
 
 def register(kind: Kind[Any]) -> Kind[Any]:
-    """Register ``kind`` in the plugin's registry (see the module docstring)."""
-    return REGISTRY.register(kind)
+    """Register ``kind`` for every run configured from now on (see the module docstring)."""
+    _EXTRA[:] = [k for k in _EXTRA if k.name != kind.name]
+    _EXTRA.append(kind)
+    return kind
+
+
+#: The registry of the built-in kinds (each pytest run configures its own copy).
+REGISTRY = builtin_registry()
 
 
 __all__ = ["REGISTRY", "SCOPE_PARAM", "Clients", "Kind", "Param", "Registry", "ResourceType",
-           "register"]
+           "builtin_registry", "register"]

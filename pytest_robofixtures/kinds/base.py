@@ -155,8 +155,10 @@ class Registry:
         """Add a kind (its fixture and marker appear in the runs configured after this)."""
         if not kind.name.isidentifier():
             raise ValueError(f"kind name {kind.name!r} must be a Python identifier")
-        if kind.name in self.kinds and type(self.kinds[kind.name]) is not type(kind):
-            raise ValueError(f"a kind named {kind.name!r} is already registered")
+        known = self.kinds.get(kind.name)
+        if known is not None and _qualname(known) != _qualname(kind):
+            raise ValueError(f"a kind named {kind.name!r} is already registered "
+                             f"({_qualname(known)})")
         self.kinds[kind.name] = kind
         for rtype in kind.resource_types:
             self.types[rtype.name] = rtype
@@ -234,6 +236,10 @@ class Registry:
                 kwargs.get(k) for k in kind.requires_one_of
             ):
                 raise pytest.UsageError(f"{item.nodeid}: {kind.requires_hint}")
+
+
+def _qualname(kind: Kind[Any]) -> str:
+    return f"{type(kind).__module__}.{type(kind).__qualname__}"
 
 
 def call_create(fn: Callable[..., T], on_created: Callable[[str], None],

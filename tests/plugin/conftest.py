@@ -24,10 +24,10 @@ import yaml  # noqa: F401
 import zmq  # noqa: F401
 
 import pytest_robofixtures.factory  # noqa: F401
-import pytest_robofixtures.rapyuta  # noqa: F401
-import pytest_robofixtures.recording  # noqa: F401
 import pytest_robofixtures.maintenance  # noqa: F401
 import pytest_robofixtures.plugin  # noqa: F401
+import pytest_robofixtures.rapyuta  # noqa: F401
+import pytest_robofixtures.recording  # noqa: F401
 import pytest_robofixtures.rerobots  # noqa: F401
 import pytest_robofixtures.roc  # noqa: F401
 import pytest_robofixtures.roc_support  # noqa: F401
