@@ -248,6 +248,11 @@ class Robo:
                              self.teardown.time_left(self.settings.teardown_timeout))
             except rtype.gone:
                 pass
+            except KeyboardInterrupt:
+                # Teardown tries once more in its grace period; if that fails too, the journal
+                # still lists the resource and the summary counts it as leaked.
+                self.event(label, "teardown interrupted")
+                raise
             except BaseException:
                 self.ctx.stats.leaked.append(f"{rtype.name} {ident} ({name})")
                 self.event(label, "teardown failed")

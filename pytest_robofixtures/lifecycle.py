@@ -85,6 +85,8 @@ def test_scope(session: RoboSession, registry: Registry, item: pytest.Item,
         _note(robo, record, result)
         if result.unused:
             session.stats.unused[item.nodeid] = list(result.unused)
+        if result.note:
+            session.stats.notes.append(f"{item.nodeid}: {result.note}")
     if failures:
         first = failures[0]
         raise TeardownError(

@@ -143,13 +143,14 @@ def _recording_options(config: dict[str, Any], where: str) -> RecordingOptions:
 def _fixture_module(kind: Kind[Any], registry: Registry) -> types.ModuleType:
     """A plugin holding the fixture of ``kind`` (its docstring is ``pytest --fixtures``' line)."""
     def fixture(robo: Robo, request: pytest.FixtureRequest) -> Any:
+        __tracebackhide__ = True
         kwargs = registry.marker_kwargs(request.node, kind.name)
         wants_sharing = getattr(kind, "wants_sharing", None)
         shared = (wants_sharing(kwargs) if wants_sharing is not None
                   else kwargs.pop("scope", "test") == "worker")
         if kind.shareable and shared:
             return request.config.stash[SHARED_KEY].get(kind, kwargs, robo)
-        return reporting_hooks.classified(lambda: kind.fixture(robo, request, kwargs))
+        return reporting_hooks.classified(lambda: kind.fixture(robo, request, kwargs))  # noqa: B023
 
     fixture.__name__ = kind.name
     fixture.__doc__ = (type(kind).__doc__ or kind.help).strip().splitlines()[0]

@@ -124,6 +124,8 @@ class RunStats:
     waited: float = 0.0
     #: replay: recorded interactions each test never asked for
     unused: dict[str, list[str]] = field(default_factory=dict)
+    #: notes about recordings (e.g. a failed attempt written beside a kept recording)
+    notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -137,8 +139,9 @@ class RunStats:
             self.kept.extend(other.get("kept", []))
             self.waited += float(other.get("waited", 0.0))
             self.unused.update(other.get("unused", {}))
+            self.notes.extend(other.get("notes", []))
 
     def as_dict(self) -> dict[str, Any]:
         return {"provisioned": self.provisioned, "torn_down": self.torn_down,
                 "leaked": list(self.leaked), "kept": list(self.kept), "waited": self.waited,
-                "unused": dict(self.unused)}
+                "unused": dict(self.unused), "notes": list(self.notes)}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 from collections.abc import Callable, Generator
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from .errors import InfraError, classify
 from .journal import counts
 from .lifecycle import OUTCOMES_KEY, PhaseOutcomes
+from .modes import RecordingOptions
 from .session import RoboSession
 from .shared import SharedResources
 
@@ -25,6 +27,7 @@ T = TypeVar("T")
 
 def classified(provision: Callable[[], T]) -> T:
     """Run a fixture's provisioning; infrastructure errors become :class:`InfraError` s."""
+    __tracebackhide__ = True
     try:
         return provision()
     except Exception as exc:
@@ -52,6 +55,7 @@ class ReportHooks:
         self.shared = shared
         self.infra: list[str] = []
         self._tail: ProgressTail | None = None
+        self._scrub = session.mode.scrubber(RecordingOptions()).text
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
@@ -72,6 +76,7 @@ class ReportHooks:
             report.robo_infra = infra  # type: ignore[attr-defined]
             if infra:
                 self.infra.append(item.nodeid)
+        _scrub_report(report, record.scrub if record is not None else self._scrub)
         if record is None:
             return report
         # On the call report (shown under failures, by -rP and by pytest-html) and, complete with
@@ -133,6 +138,8 @@ class ReportHooks:
             tr.write_line(f"infra errors (not your code): {len(self.infra)}", yellow=True)
             for nodeid in self.infra:
                 tr.write_line(f"  INFRA {nodeid}", yellow=True)
+        for note in stats.notes:
+            tr.write_line(note, yellow=True)
         for nodeid, unused in sorted(stats.unused.items()):
             tr.write_line(f"unused recorded interactions in {nodeid}: {len(unused)} "
                           f"(first: {unused[0]})", yellow=True)
@@ -220,10 +227,34 @@ def summary_line(session: RoboSession) -> str | None:
         for entry in totals.pending:
             if entry.id in leaked_ids and entry.id not in known:
                 stats.leaked.append(f"{entry.kind} {entry.id} ({entry.name}) [journal]")
-    if not (provisioned or stats.leaked or stats.kept or stats.waited):
+    if not (provisioned or stats.leaked or stats.kept or stats.waited or stats.notes):
         return None
     return (f"mode {session.mode.label}: provisioned {provisioned}, torn down {torn_down}, "
             f"leaked {len(stats.leaked)}, waited {stats.waited:.1f}s")
+
+
+_KEY_BLOCK = re.compile(
+    r"-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----.*?-----END \1PRIVATE KEY-----", re.DOTALL)
+
+
+def _scrub_report(report: pytest.TestReport, scrub: Callable[[str], str]) -> None:
+    """Scrub secrets from everything a report carries (``-l`` locals, ``-vv`` diffs, captures).
+
+    The terminal, JUnit XML and pytest-html all render from the report, so this is the one
+    place a credential or a generated private key could still slip through to CI logs.
+    """
+    def clean(text: str) -> str:
+        # Whole key blocks first; then line by line, so a key cut short by a repr (no END line)
+        # cannot swallow the rest of the report.
+        text = _KEY_BLOCK.sub("<scrubbed private key>", text)
+        return "\n".join(scrub(line) for line in text.split("\n"))
+
+    if report.longrepr is not None:
+        text = str(report.longrepr)
+        cleaned = clean(text)
+        if cleaned != text:
+            report.longrepr = cleaned
+    report.sections = [(title, clean(text)) for title, text in report.sections]
 
 
 def _is_infra(exc: BaseException) -> bool:

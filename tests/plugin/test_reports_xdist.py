@@ -30,7 +30,6 @@ def test_failure_report_has_timeline_ssh_roc_and_frames(project: pytest.Pytester
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
         "*robo: resource timeline*",
-        "*rerobots * state INIT*",
         "*rerobots * READY*",
         "*robo: ROC log*",
         "*vnir: shutter opened*",

@@ -1,0 +1,228 @@
+"""Nothing lost under faults: kills mid-create, Ctrl-C in teardown, failed attempts, secrets.
+
+Every test runs the plugin for real (pytester, often as a subprocess so signals are real) against
+the embedded or a standalone sandbox, and proves "nothing left" with the sandbox's admin view.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from pytest_robofixtures.journal import pending
+
+from .conftest import SIM, live_args, live_env, live_resources, nothing_live
+
+NETWORK_AND_DEPLOYMENT = """
+import pytest
+
+@pytest.mark.routed_network(ros_distro="melodic")
+@pytest.mark.deployed_package("manifests/talker.json", timeout=30)
+def test_body(routed_network, deployed_package):
+    {body}
+"""
+
+
+def _fault(info: dict[str, Any], service: str, rule: dict[str, Any]) -> None:
+    base = info[service]["catalog_host" if service == "rapyuta" else "base_uri"]
+    response = requests.post(f"{base}/_admin/faults", json=rule, timeout=5)
+    assert response.status_code == 201, response.text
+
+
+def _reap(cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).with_name("robofixtures")
+    return subprocess.run([str(exe), "reap"], cwd=cwd, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, **env})
+
+
+def _wait_for(predicate: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def _journal_has(root: Path, text: str) -> bool:
+    folder = root / ".robofixtures" / "journal"
+    return folder.is_dir() and any(text in p.read_text() for p in folder.glob("*.jsonl"))
+
+
+IN_FLIGHT = {
+    "rapyuta.routed_network": ("rapyuta", "POST", "^/routednetwork$", """
+import pytest
+
+@pytest.mark.routed_network(ros_distro="melodic")
+def test_x(routed_network):
+    pass
+"""),
+    "rapyuta.package": ("rapyuta", "POST", "^/serviceclass/add", NETWORK_AND_DEPLOYMENT.format(
+        body="pass")),
+    "rapyuta.deployment": ("rapyuta", "PUT", "service_instances", NETWORK_AND_DEPLOYMENT.format(
+        body="pass")),
+    "rerobots.instance": ("rerobots", "POST", "^/new/", """
+import pytest
+
+@pytest.mark.rerobots_instance(workspace_types=["null"])
+def test_x(rerobots_instance):
+    pass
+"""),
+}
+
+
+@pytest.mark.parametrize("kind", list(IN_FLIGHT))
+def test_sigkill_during_an_in_flight_create_then_reap_leaves_nothing(
+    project: pytest.Pytester, live_sandbox: dict[str, Any], kind: str
+) -> None:
+    service, method, path, source = IN_FLIGHT[kind]
+    _fault(live_sandbox, service, {"kind": "delay", "seconds": 1.5, "method": method,
+                                   "path": path, "count": 1})
+    project.makepyfile(test_kill=source)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", *live_args(live_sandbox), "-q"], cwd=project.path,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        # The create is in flight once its intent is journaled and the sandbox holds it.
+        _wait_for(lambda: _journal_has(project.path, f'"kind": "{kind}"'), 60,
+                  f"the intent line of the {kind}")
+        time.sleep(0.5)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert pending(project.path / ".robofixtures"), "the intent must outlive the kill"
+    time.sleep(1.5)  # the delayed create now completes on the server: an orphan
+    reaped = _reap(project.path, live_env(live_sandbox))
+    assert reaped.returncode == 0, reaped.stdout + reaped.stderr
+    assert nothing_live(live_sandbox), live_resources(live_sandbox)
+    assert pending(project.path / ".robofixtures") == []
+
+
+def test_ctrl_c_during_teardown_finishes_tearing_down_and_exits_2(
+    project: pytest.Pytester,
+) -> None:
+    # The network's DELETE is held by the sandbox; SIGINT arrives while teardown waits on it.
+    project.makeconftest(
+        """
+        import pytest, requests
+        from pytest_robofixtures.plugin import SESSION_KEY
+
+        @pytest.fixture(autouse=True)
+        def slow_network_delete(request):
+            url = request.config.stash[SESSION_KEY].sandbox.rapyuta.url
+            requests.post(url + "/_admin/faults", json={
+                "kind": "delay", "seconds": 1.5, "method": "DELETE",
+                "path": "^/routednetwork/", "count": 1}, timeout=5)
+        """
+    )
+    body = "import os, signal, threading; threading.Timer(0.8, os.kill, (os.getpid(), " \
+           "signal.SIGINT)).start()"
+    project.makepyfile(test_int=NETWORK_AND_DEPLOYMENT.format(body=body) + """
+
+def test_never_runs():
+    print("SECOND TEST RAN")
+""")
+    result = project.runpytest_subprocess(*SIM, "-s")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    out = result.stdout.str()
+    assert "SECOND TEST RAN" not in out
+    result.stdout.fnmatch_lines(["*interrupted during teardown*"])
+    result.stdout.fnmatch_lines(["*provisioned 3, torn down 3, leaked 0*"])
+    assert "teardown failed" not in out and ": ." not in out
+    assert pending(project.path / ".robofixtures") == []
+
+
+def test_a_failed_attempt_never_replaces_a_good_recording(project: pytest.Pytester) -> None:
+    project.makepyfile(test_rec=NETWORK_AND_DEPLOYMENT.format(body="pass"))
+    project.runpytest(*SIM).assert_outcomes(passed=1)
+    (good,) = sorted(project.path.joinpath("cassettes").rglob("recording.yaml"))
+    before = good.read_bytes()
+    project.makeconftest(
+        """
+        import pytest
+        from pytest_robofixtures.plugin import SESSION_KEY
+
+        @pytest.fixture(autouse=True)
+        def deployment_will_fail(request):
+            request.config.stash[SESSION_KEY].sandbox.rapyuta.app.fail_next_deployment("failed")
+        """
+    )
+    result = project.runpytest(*SIM)
+    result.assert_outcomes(errors=1)
+    assert good.read_bytes() == before, "the good recording must stay byte-identical"
+    failed = good.with_name("recording.failed.yaml")
+    assert failed.is_file() and b"Failed to start" in failed.read_bytes()
+    result.stdout.fnmatch_lines(["*previous recording recording.yaml was kept*"])
+    # The kept recording still replays.
+    (project.path / "conftest.py").unlink()
+    project.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_names_are_unique_across_the_tests_of_a_run(
+    project: pytest.Pytester, live_sandbox: dict[str, Any]
+) -> None:
+    project.makepyfile(test_two="""
+        import pytest
+
+        @pytest.mark.routed_network(ros_distro="melodic")
+        def test_a(routed_network):
+            pass
+
+        @pytest.mark.routed_network(ros_distro="melodic")
+        def test_b(routed_network):
+            pass
+    """)
+    project.runpytest("--robo-keep", *live_args(live_sandbox)).assert_outcomes(passed=2)
+    networks = live_resources(live_sandbox)["rapyuta"]["routed_networks"]
+    names = [n["name"] for n in networks]
+    assert len(names) == 2 and len(set(names)) == 2, names
+    exe = Path(sys.executable).with_name("robofixtures")
+    dry = subprocess.run([str(exe), "reap", "--dry-run"], cwd=project.path, text=True,
+                         capture_output=True, timeout=60, env={**os.environ,
+                                                               **live_env(live_sandbox)})
+    assert dry.stdout.count("would delete") == 2, dry.stdout
+    assert _reap(project.path, live_env(live_sandbox)).returncode == 0
+    assert nothing_live(live_sandbox)
+
+
+CANARY_TEST = """
+import os
+import pytest
+
+@pytest.mark.rerobots_instance(workspace_types=["null"])
+def test_fails_with_secrets_in_locals(rerobots_instance):
+    token = os.environ["RIO_AUTH_TOKEN"]
+    project = os.environ["RIO_PROJECT"]
+    rerobots_token = os.environ["REROBOTS_API_TOKEN"]
+    private_key = rerobots_instance._Instance__sshkey
+    print("leaking", token, project, private_key)
+    assert private_key.startswith("nope"), (token, project, rerobots_token, private_key)
+"""
+
+
+def test_secrets_stay_out_of_terminal_junit_html_and_recordings(
+    project: pytest.Pytester, live_sandbox: dict[str, Any]
+) -> None:
+    project.makepyfile(test_canary=CANARY_TEST)
+    result = project.runpytest_subprocess(
+        *live_args(live_sandbox), "-l", "--tb=long", "-vv", "-rA",
+        "--junitxml=junit.xml", "--html=report.html",
+    )
+    result.assert_outcomes(failed=1)
+    canaries = list(live_env(live_sandbox).values()) + ["PRIVATE KEY"]
+    texts = {"terminal": result.stdout.str() + result.stderr.str()}
+    for path in [project.path / "junit.xml", project.path / "report.html",
+                 *project.path.joinpath("cassettes").rglob("*.yaml"),
+                 *(p for p in project.path.joinpath("robo-artifacts").rglob("*") if p.is_file())]:
+        texts[str(path)] = path.read_text(errors="replace")
+    leaks = [(where, c) for where, text in texts.items() for c in canaries if c in text]
+    assert leaks == []
+    assert "<scrubbed" in texts["terminal"]
