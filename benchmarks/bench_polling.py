@@ -130,7 +130,7 @@ def measure_band(lo: float, hi: float, interval: float, samples: int, seed: int,
 
 def measure(quick: bool = False, hint_error: float = HINT_ERROR) -> dict[str, dict[str, Band]]:
     """Every band for every SDK interval: {sdk: {"lo-hi": Band}}."""
-    samples = 60 if quick else 400
+    samples = 200 if quick else 600
     out: dict[str, dict[str, Band]] = {}
     for i, (name, interval) in enumerate(sdk_intervals().items()):
         out[name] = {
@@ -165,7 +165,7 @@ def results(quick: bool = False) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="60 waits per band, not 400")
+    parser.add_argument("--quick", action="store_true", help="200 waits per band, not 600")
     parser.add_argument("--json", action="store_true", help="print results() as JSON")
     parser.add_argument("--hint-error", type=float, default=HINT_ERROR,
                         help="relative error of the hint (default 0.10)")

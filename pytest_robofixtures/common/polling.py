@@ -39,7 +39,7 @@ class Backoff:
     #: of that window) until ``(1 + hint_spread) * hint``, then backs off as without a hint, so
     #: a hint that is too short costs little; one that is too long is slept through.
     hint_spread: float = 0.1
-    hint_step: float = 0.2
+    hint_step: float = 0.16
 
     @classmethod
     def for_interval(cls, interval: float) -> Backoff:
