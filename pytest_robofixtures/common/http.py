@@ -170,7 +170,7 @@ class TimeoutSession(requests.Session):
         super().__init__()
         self.timeout = timeout
         read_timeout = timeout[1] if isinstance(timeout, tuple) else timeout
-        budget = read_timeout if retry_budget is None else retry_budget
+        budget = max(DEFAULT_RETRY_BUDGET, read_timeout) if retry_budget is None else retry_budget
         policy = retries if isinstance(retries, Retry) else retry_policy(
             4 if retries is None else retries, budget=budget
         )
@@ -228,7 +228,8 @@ def make_session(
 ) -> TimeoutSession:
     """Build a :class:`TimeoutSession` with ``headers`` set on every request.
 
-    ``retry_budget`` (seconds, default: the read timeout) bounds the waits between attempts.
+    ``retry_budget`` bounds the seconds one request waits between its attempts (default
+    :data:`DEFAULT_RETRY_BUDGET`, or the read timeout if that is longer).
     """
     session = TimeoutSession(timeout=timeout, retries=retries, retry_budget=retry_budget)
     if headers:
