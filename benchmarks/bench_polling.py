@@ -1,105 +1,195 @@
-"""How soon after a resource becomes ready does the poller notice? Ours vs the official SDK.
+"""How soon after a resource becomes ready does the poller notice, and at how many GETs?
 
-Runs the rapyuta.io sandbox on loopback with a provisioning delay, creates routed networks and
-deployments, and measures (return time - ready time) for our adaptive pollers and for
-rapyuta-io 1.17.1's fixed-interval ``poll_routed_network_till_ready()`` (5 s) and
-``poll_deployment_till_ready()`` (6 s), both with their default arguments.
+Ours (``common.polling.poll`` with ``Backoff.for_interval``) against the official SDKs'
+fixed-interval polling, over every band of waits, on a virtual clock (no real sleeping):
 
-    python benchmarks/bench_polling.py [--delay 1.0] [--runs 2]
+- the SDK intervals are read from the installed sources: rapyuta-io's
+  ``poll_routed_network_till_ready`` and ``poll_deployment_till_ready`` defaults (5 s, 6 s) and
+  the 1 s sleep of the rerobots CLI's ``isready`` loop;
+- an SDK poll is modelled exactly: a GET at 0, I, 2I, ... until ready (its retry-count limit is
+  lifted, so it is never charged for giving up);
+- waits are drawn log-uniformly inside each band (0.3-3, 3-30, 30-120, 120-600 s), the same
+  waits for both pollers;
+- with a hint, the hint is the wait off by a random error up to ``--hint-error`` (default
+  ±10%; the ±25% figures are printed too).
+
+Overshoot is (time the poller returns - time ready); ratios are ours / SDK's mean per band.
+
+    python benchmarks/bench_polling.py [--quick] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import inspect
+import json
+import math
+import random
 import statistics
-import tempfile
-import time
-from collections.abc import Callable
-from pathlib import Path
+import sys
+import textwrap
+from dataclasses import dataclass
 from typing import Any
 
-from pytest_robofixtures.rapyuta import Client
-from pytest_robofixtures.sim._wsgi import SimServer
-from pytest_robofixtures.sim.rapyuta import RapyutaSim
+from pytest_robofixtures.common.clock import VirtualClock
+from pytest_robofixtures.common.polling import Backoff, poll
 
-TOKEN, PROJECT = "bench-token", "bench-project"
-MANIFEST: dict[str, Any] = {
-    "name": "bench", "packageVersion": "v1.0.0",
-    "plans": [{"name": "default", "components": [{
-        "name": "c", "requiredRuntime": "cloud", "architecture": "amd64",
-        "ros": {"isROS": False}, "parameters": [],
-        "executables": [{"name": "e", "docker": "busybox", "cmd": ["sleep 1000"]}],
-    }]}],
-}
+BANDS: list[tuple[float, float]] = [(0.3, 3.0), (3.0, 30.0), (30.0, 120.0), (120.0, 600.0)]
+HINT_ERROR = 0.10
 
 
-def ready_at(app: RapyutaSim, table: str, key: str) -> float:
-    """The monotonic time at which the sandbox starts answering Succeeded/Running."""
-    with app.lock:
-        return float(getattr(app, table)[key]["_t0"]) + app.delay
+def _sleep_constant(func: Any) -> float:
+    """The constant passed to ``time.sleep`` inside ``func``'s loop (read from its source)."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "sleep" and node.args
+                and isinstance(node.args[0], ast.Constant)):
+            return float(node.args[0].value)
+    raise LookupError(f"no time.sleep(<constant>) in {func.__qualname__}")
 
 
-def measure(wait: Callable[[], Any], ready: float, app: RapyutaSim) -> tuple[float, int]:
-    before = app.requests_seen
-    wait()
-    return time.monotonic() - ready, app.requests_seen - before
+def sdk_intervals() -> dict[str, float]:
+    """The installed SDKs' fixed polling intervals, by what they wait for."""
+    from rapyuta_io.clients.deployment import Deployment
+    from rapyuta_io.clients.routed_network import RoutedNetwork
+    from rerobots import cli as rerobots_cli
+
+    def default(func: Any) -> float:
+        return float(inspect.signature(func).parameters["sleep_interval"].default)
+
+    return {
+        "rapyuta routed network": default(RoutedNetwork.poll_routed_network_till_ready),
+        "rapyuta deployment": default(Deployment.poll_deployment_till_ready),
+        "rerobots instance": _sleep_constant(rerobots_cli.cli_isready),
+    }
 
 
-def main() -> None:
+def sdk_wait(ready: float, interval: float) -> tuple[float, int]:
+    """(overshoot, GETs) of fixed-interval polling: GETs at 0, I, 2I, ... until ready."""
+    k = max(0, math.ceil(ready / interval - 1e-12))
+    return k * interval - ready, k + 1
+
+
+def our_wait(ready: float, interval: float, hint: float | None) -> tuple[float, int]:
+    """(overshoot, GETs) of our poller on a virtual clock."""
+    clock = VirtualClock()
+
+    def fetch() -> bool:
+        return clock.monotonic() >= ready
+
+    result = poll(fetch, bool, timeout=10 * ready + 60, what="ready", clock=clock,
+                  backoff=Backoff.for_interval(interval), hint=hint)
+    return result.elapsed - ready, result.polls
+
+
+@dataclass
+class Band:
+    """Mean figures of one band for one SDK interval."""
+
+    sdk_overshoot: float
+    sdk_gets: float
+    overshoot: float
+    gets: float
+    hinted_overshoot: float
+    hinted_gets: float
+    wide_hint_overshoot: float
+    wide_hint_gets: float
+
+    def ratios(self) -> dict[str, float]:
+        def r(a: float, b: float) -> float:
+            return a / b if b > 0 else math.inf
+
+        return {
+            "overshoot_vs_sdk": r(self.overshoot, self.sdk_overshoot),
+            "gets_vs_sdk": r(self.gets, self.sdk_gets),
+            "hinted_overshoot_vs_sdk": r(self.hinted_overshoot, self.sdk_overshoot),
+            "hinted_gets_vs_sdk": r(self.hinted_gets, self.sdk_gets),
+            "wide_hint_overshoot_vs_sdk": r(self.wide_hint_overshoot, self.sdk_overshoot),
+            "wide_hint_gets_vs_sdk": r(self.wide_hint_gets, self.sdk_gets),
+        }
+
+
+def measure_band(lo: float, hi: float, interval: float, samples: int, seed: int,
+                 hint_error: float) -> Band:
+    rng = random.Random(seed)
+    waits = [math.exp(rng.uniform(math.log(lo), math.log(hi))) for _ in range(samples)]
+    errors = [rng.uniform(-1.0, 1.0) for _ in range(samples)]
+    sdk = [sdk_wait(w, interval) for w in waits]
+    plain = [our_wait(w, interval, None) for w in waits]
+    hinted = [our_wait(w, interval, w * (1 + hint_error * e)) for w, e in zip(waits, errors)]
+    wide = [our_wait(w, interval, w * (1 + 0.25 * e)) for w, e in zip(waits, errors)]
+
+    def mean(rows: list[tuple[float, int]], i: int) -> float:
+        return statistics.fmean(row[i] for row in rows)
+
+    return Band(mean(sdk, 0), mean(sdk, 1), mean(plain, 0), mean(plain, 1), mean(hinted, 0),
+                mean(hinted, 1), mean(wide, 0), mean(wide, 1))
+
+
+def measure(quick: bool = False, hint_error: float = HINT_ERROR) -> dict[str, dict[str, Band]]:
+    """Every band for every SDK interval: {sdk: {"lo-hi": Band}}."""
+    samples = 200 if quick else 600
+    out: dict[str, dict[str, Band]] = {}
+    for i, (name, interval) in enumerate(sdk_intervals().items()):
+        out[name] = {
+            f"{lo:g}-{hi:g}": measure_band(lo, hi, interval, samples, seed=1000 * i + j,
+                                           hint_error=hint_error)
+            for j, (lo, hi) in enumerate(BANDS)
+        }
+    return out
+
+
+def results(quick: bool = False) -> dict[str, Any]:
+    """The figures ``benchmarks/run.py`` reports.
+
+    ``poll_overshoot_vs_sdk_max``: the worst band's mean overshoot with a hint, ours / SDK's;
+    ``poll_gets_vs_sdk_over_30s``: the worst GETs ratio with a hint over the bands above 30 s;
+    the ``*_no_hint`` figures are the same without a hint.
+    """
+    table = measure(quick)
+    rows = [(name, band, b.ratios()) for name, bands in table.items() for band, b in bands.items()]
+    long_rows = [r for _, band, r in rows if float(band.split("-")[0]) >= 30]
+    return {
+        "poll_overshoot_vs_sdk_max": max(r["hinted_overshoot_vs_sdk"] for _, _, r in rows),
+        "poll_gets_vs_sdk_over_30s": max(r["hinted_gets_vs_sdk"] for r in long_rows),
+        "poll_overshoot_vs_sdk_max_no_hint": max(r["overshoot_vs_sdk"] for _, _, r in rows),
+        "poll_gets_vs_sdk_over_30s_no_hint": max(r["gets_vs_sdk"] for r in long_rows),
+        "poll_overshoot_vs_sdk_max_hint_25pct": max(
+            r["wide_hint_overshoot_vs_sdk"] for _, _, r in rows),
+        "poll_gets_vs_sdk_over_30s_hint_25pct": max(r["wide_hint_gets_vs_sdk"] for r in long_rows),
+        "poll_sdk_intervals_s": sdk_intervals(),
+    }
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--delay", type=float, default=1.0, help="provisioning delay (s)")
-    parser.add_argument("--runs", type=int, default=2, help="runs per poller and resource")
+    parser.add_argument("--quick", action="store_true", help="200 waits per band, not 600")
+    parser.add_argument("--json", action="store_true", help="print results() as JSON")
+    parser.add_argument("--hint-error", type=float, default=HINT_ERROR,
+                        help="relative error of the hint (default 0.10)")
     args = parser.parse_args()
-
-    import rapyuta_io
-    from rapyuta_io.utils import settings
-
-    with tempfile.TemporaryDirectory() as scratch:
-        app = RapyutaSim(token=TOKEN, project=PROJECT, delay=args.delay,
-                         scratch_root=Path(scratch))
-        with SimServer(app) as server:
-            settings.default_host_config.update(
-                catalog_host=server.url, core_api_host=server.url, rip_host=server.url)
-            sdk = rapyuta_io.Client(TOKEN, PROJECT)
-            assert sdk._catalog_client._catalog_api_host.startswith("http://127.0.0.1")
-            ours = Client(TOKEN, PROJECT, catalog_host=server.url, core_api_host=server.url)
-            pkg = ours.get_package(ours.create_package(MANIFEST)["packageId"])
-            results: dict[str, list[tuple[float, int]]] = {}
-
-            for i in range(args.runs):
-                for who in ("ours", "sdk"):
-                    net = ours.create_cloud_routed_network(f"{who}-{i}", "noetic", True)
-                    ready = ready_at(app, "networks", net.guid)
-                    if who == "ours":
-                        wait: Callable[[], Any] = net.poll_routed_network_till_ready
-                    else:
-                        wait = sdk.get_routed_network(net.guid).poll_routed_network_till_ready
-                    results.setdefault(f"routed network / {who}", []).append(
-                        measure(wait, ready, app))
-                    net.delete()
-
-                    dep = pkg.provision(f"{who}-{i}", pkg.get_provision_configuration())
-                    ready = ready_at(app, "deployments", dep.deploymentId)
-                    if who == "ours":
-                        wait = dep.poll_deployment_till_ready
-                    else:
-                        wait = sdk.get_deployment(dep.deploymentId).poll_deployment_till_ready
-                    results.setdefault(f"deployment / {who}", []).append(
-                        measure(wait, ready, app))
-                    dep.deprovision()
-            ours.close()
-
-    print(f"sandbox provisioning delay {args.delay:.1f} s, {args.runs} run(s) each; latency = "
-          "time from ready to the poller returning (mean), GETs = status requests (mean)")
-    for kind in ("routed network", "deployment"):
-        o = results[f"{kind} / ours"]
-        s = results[f"{kind} / sdk"]
-        lo, ls = statistics.mean(x for x, _ in o), statistics.mean(x for x, _ in s)
-        go, gs = statistics.mean(n for _, n in o), statistics.mean(n for _, n in s)
-        ratio = ls / max(lo, 1e-3)
-        print(f"{kind:15s}  ours {lo * 1000:7.0f} ms ({go:4.1f} GETs)   "
-              f"sdk {ls * 1000:7.0f} ms ({gs:4.1f} GETs)   ratio sdk/ours {ratio:6.1f}x")
+    if args.json:
+        print(json.dumps(results(args.quick)))
+        return 0
+    table = measure(args.quick, args.hint_error)
+    print(f"mean overshoot (s) and GETs per wait; hint off by up to ±{args.hint_error:.0%} "
+          "(and ±25%)")
+    print(f"{'SDK (interval)':28s} {'band s':>9s} | {'SDK':>13s} | {'ours, no hint':>13s} | "
+          f"{'ours, hint':>13s} | {'hint ±25%':>13s}")
+    for (name, bands), interval in zip(table.items(), sdk_intervals().values()):
+        for band, b in bands.items():
+            print(f"{name + f' ({interval:g} s)':28s} {band:>9s} | "
+                  f"{b.sdk_overshoot:6.2f} {b.sdk_gets:6.1f} | {b.overshoot:6.2f} {b.gets:6.1f} |"
+                  f" {b.hinted_overshoot:6.2f} {b.hinted_gets:6.1f} | "
+                  f"{b.wide_hint_overshoot:6.2f} {b.wide_hint_gets:6.1f}")
+    figures = results(args.quick)
+    for key, value in figures.items():
+        if isinstance(value, float):
+            print(f"{key:40s} {value:6.3f}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -7,10 +7,13 @@ pytest plugin swaps for a :class:`VirtualClock` in replay mode (``use_clock``).
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import time
-from collections.abc import Iterator
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable, Iterator
+from typing import Protocol, TypeVar, runtime_checkable
+
+T = TypeVar("T")
 
 
 @runtime_checkable
@@ -71,11 +74,6 @@ class VirtualClock:
                 self._now += seconds
                 self.slept += seconds
 
-    def advance(self, seconds: float) -> None:
-        """Move time forward without counting it as sleep."""
-        with self._lock:
-            self._now += max(0.0, seconds)
-
 
 _SYSTEM = SystemClock()
 _current: Clock = _SYSTEM
@@ -96,3 +94,30 @@ def use_clock(clock: Clock) -> Iterator[Clock]:
         yield clock
     finally:
         _current = previous
+
+
+def wait_on_feed(
+    receive: Callable[[float], T | None],
+    take: Callable[[T], None],
+    done: Callable[[], bool],
+    timeout: float,
+    clock: Clock | None = None,
+) -> bool:
+    """Hand items from ``receive`` to ``take`` until ``done()``; False if ``timeout`` ran out.
+
+    ``done()`` is checked first and after every item. ``receive(seconds)`` returns the next item
+    or None when none arrived within ``seconds`` (a subscription's ``receive``); None ends the
+    wait at once (a replayed feed that has nothing more returns None without waiting). The
+    deadline is kept on ``clock`` (default: the default clock), so every wait has one time base.
+    """
+    if not math.isfinite(timeout) or timeout < 0:
+        raise ValueError(f"timeout must be a finite number >= 0, not {timeout!r}")
+    clock = clock or default_clock()
+    deadline = clock.monotonic() + timeout
+    while not done():
+        remaining = deadline - clock.monotonic()
+        item = receive(remaining) if remaining > 0 else None
+        if item is None:
+            return done()
+        take(item)
+    return True

@@ -1,75 +1,187 @@
-"""A requests session with a timeout on every request and retries done by urllib3.
+"""A requests session with a timeout on every request and safe retries done by urllib3.
 
-Retries: connection errors are retried for every method (the request never left), while
-429/502/503/504 and read errors are retried only for idempotent methods, so a retry can never
-create a second resource. ``Retry-After`` is honoured. Retry waits go through the default clock,
-so in replay they take no real time either.
+Retries (:class:`SafeRetry`, a configured urllib3 ``Retry``):
+
+- **429 and 503** are retried for every method: they mean the server did not process the
+  request, so sending it again cannot create a second resource.
+- **500, 502 and 504**, connection resets and read timeouts are retried only for idempotent
+  methods (GET polls included). A POST/PUT whose outcome is unknown is never re-sent: the error
+  (or the last 5xx response) reaches the caller, who reconciles by the resource's unique name
+  (:func:`outcome_unknown` tells these failures apart from ones where nothing was sent).
+- Connection failures before anything was sent (refused, connect timeout) are retried for every
+  method.
+- ``Retry-After`` is honoured exactly, within the request's retry budget: when the wait it asks
+  for would exceed the budget, the request gives up at once with that status.
+
+Every wait between attempts goes through the default clock, so in replay they take no real time.
+
+The session reads the environment's proxy and CA-bundle settings once per scheme and host
+instead of on every request (requests re-reads them each time, which was a third of the cost of
+a replayed request); a change of ``HTTP(S)_PROXY``/``NO_PROXY`` after the first request to a host
+is therefore not seen by that session.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from collections.abc import Collection, MutableMapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import requests
+import urllib3.exceptions
 from requests.adapters import HTTPAdapter
+from requests.sessions import merge_setting
+from requests.utils import get_environ_proxies
+from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
 from .clock import default_clock
 
+if TYPE_CHECKING:
+    from requests.sessions import _Settings  # a stub-only TypedDict
+
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)  # (connect, read) seconds
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+#: Statuses that mean "not processed": retried whatever the method.
+UNPROCESSED_STATUSES = frozenset({429, 503})
+#: Statuses after which the request may or may not have had its effect: idempotent methods only.
+UNKNOWN_OUTCOME_STATUSES = frozenset({500, 502, 504})
+RETRY_STATUSES = UNPROCESSED_STATUSES | UNKNOWN_OUTCOME_STATUSES
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+#: Default total seconds one request may spend waiting between its attempts.
+DEFAULT_RETRY_BUDGET = 30.0
 
 
-class ClockRetry(Retry):
-    """urllib3's Retry, sleeping on the default clock, so a replayed retry does not really wait."""
+class SafeRetry(Retry):
+    """urllib3's ``Retry`` with the policy of the module docstring, waiting on the default clock.
 
-    def _sleep_backoff(self) -> None:
-        backoff = self.get_backoff_time()
-        if backoff > 0:
-            default_clock().sleep(backoff)
+    ``budget`` bounds the seconds one request spends waiting between attempts (backoff and
+    ``Retry-After`` together); ``waited`` is how much of it is used (carried from one attempt's
+    Retry to the next by :meth:`new`).
+    """
 
-    def sleep_for_retry(self, response: Any) -> bool:
-        retry_after = self.get_retry_after(response)
-        if retry_after:
-            default_clock().sleep(retry_after)
+    def __init__(self, *args: Any, budget: float = DEFAULT_RETRY_BUDGET, waited: float = 0.0,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.budget = budget
+        self.waited = waited
+
+    def new(self, **kw: Any) -> SafeRetry:
+        kw.setdefault("budget", self.budget)
+        kw.setdefault("waited", self.waited)
+        return super().new(**kw)
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if status_code in UNPROCESSED_STATUSES:
             return True
+        if status_code in UNKNOWN_OUTCOME_STATUSES:
+            return method.upper() in (self.allowed_methods or IDEMPOTENT_METHODS)
         return False
 
+    def wait_before_next(self, response: Any = None) -> float:
+        """Seconds to wait before the next attempt: ``Retry-After`` if given, else the backoff."""
+        if response is not None and self.respect_retry_after_header:
+            retry_after = self.get_retry_after(response)
+            if retry_after is not None:
+                return retry_after
+        return self.get_backoff_time()
 
-def retry_policy(total: int = 4, backoff_factor: float = 0.2) -> Retry:
-    """The shared retry policy (see module docstring)."""
-    return ClockRetry(
+    def increment(self, method: str | None = None, url: str | None = None,
+                  response: Any = None, error: Exception | None = None,
+                  _pool: Any = None, _stacktrace: Any = None) -> SafeRetry:
+        new = super().increment(method, url, response, error, _pool, _stacktrace)
+        wait = new.wait_before_next(response)
+        if self.waited + wait > self.budget:
+            # Give up now rather than sleep past the budget; the caller sees the last status.
+            reason = error or ResponseError(
+                f"retry would wait {wait:g}s, beyond the {self.budget:g}s budget "
+                f"({self.waited:g}s used)")
+            raise MaxRetryError(_pool, url, reason) from reason
+        return new.new(waited=self.waited + wait)
+
+    def sleep(self, response: Any = None) -> None:
+        wait = self.wait_before_next(response)
+        if wait > 0:
+            default_clock().sleep(wait)
+
+
+def retry_policy(
+    total: int = 4,
+    backoff_factor: float = 0.2,
+    budget: float = DEFAULT_RETRY_BUDGET,
+    idempotent_methods: Collection[str] = IDEMPOTENT_METHODS,
+) -> SafeRetry:
+    """The shared retry policy (see module docstring): ``total`` retries per request."""
+    return SafeRetry(
         total=total,
         connect=total,
         read=total,
         status=total,
         other=0,
+        redirect=0,
         backoff_factor=backoff_factor,
         backoff_max=5.0,
-        status_forcelist=RETRY_STATUSES,
-        allowed_methods=IDEMPOTENT_METHODS,
+        allowed_methods=frozenset(m.upper() for m in idempotent_methods),
         respect_retry_after_header=True,
+        retry_after_max=2**31,  # never clamp: a wait beyond the budget gives up instead
         raise_on_status=False,  # hand the last 5xx/429 response to the caller to map
+        raise_on_redirect=False,
+        budget=budget,
     )
 
 
+def outcome_unknown(exc: BaseException) -> bool:
+    """Whether a failed request may have reached the server and had its effect.
+
+    True for read timeouts and connections reset or closed after the request was sent; False
+    when nothing was sent (refused, connect timeout, DNS). A create that failed this way must be
+    reconciled (look the resource up by its unique name) before it is sent again.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (urllib3.exceptions.NewConnectionError,
+                                urllib3.exceptions.ConnectTimeoutError,
+                                requests.exceptions.ConnectTimeout)):
+            return False
+        if isinstance(current, (urllib3.exceptions.ReadTimeoutError,
+                                urllib3.exceptions.ProtocolError,
+                                requests.exceptions.ReadTimeout,
+                                ConnectionResetError)):
+            return True
+        reason = getattr(current, "reason", None)
+        nested = current.args[0] if current.args else None
+        current = (reason if isinstance(reason, BaseException)
+                   else nested if isinstance(nested, BaseException)
+                   else current.__cause__ or current.__context__)
+    return False
+
+
 class TimeoutSession(requests.Session):
-    """A ``requests.Session`` that applies a default timeout to every request."""
+    """A ``requests.Session`` with a default timeout, safe retries and cached proxy settings."""
 
     def __init__(
         self,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
         retries: Retry | int | None = None,
+        retry_budget: float | None = None,
     ) -> None:
         super().__init__()
         self.timeout = timeout
+        read_timeout = timeout[1] if isinstance(timeout, tuple) else timeout
+        budget = max(DEFAULT_RETRY_BUDGET, read_timeout) if retry_budget is None else retry_budget
         policy = retries if isinstance(retries, Retry) else retry_policy(
-            4 if retries is None else retries
+            4 if retries is None else retries, budget=budget
         )
         adapter = HTTPAdapter(max_retries=policy)
         self.mount("http://", adapter)
         self.mount("https://", adapter)
+        # (scheme, host, no_proxy) -> proxies from the environment; CA bundle read once.
+        self._env_proxies: dict[tuple[str, str, str | None], dict[str, str]] = {}
+        self._env_ca_bundle: str | None = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        )
 
     def request(
         self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
@@ -77,14 +189,49 @@ class TimeoutSession(requests.Session):
         kwargs.setdefault("timeout", self.timeout)
         return super().request(method, url, *args, **kwargs)
 
+    def merge_environment_settings(
+        self,
+        url: str | bytes | None,
+        proxies: MutableMapping[str, str] | None,
+        stream: bool | None,
+        verify: bool | str | None,
+        cert: str | tuple[str, str] | None,
+    ) -> _Settings:
+        """Like requests', but the environment is read once per scheme and host (see module)."""
+        if not self.trust_env:
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        merged: dict[str, str] = dict(proxies or {})
+        text = url.decode() if isinstance(url, bytes) else (url or "")
+        parts = urlsplit(text)
+        no_proxy = merged.get("no_proxy")
+        key = (parts.scheme, parts.netloc, no_proxy)
+        env = self._env_proxies.get(key)
+        if env is None:
+            env = self._env_proxies[key] = dict(get_environ_proxies(text, no_proxy=no_proxy))
+        for name, value in env.items():
+            merged.setdefault(name, value)
+        if verify is True or verify is None:
+            verify = self._env_ca_bundle or verify
+        return {
+            "proxies": merge_setting(merged, self.proxies),
+            "stream": merge_setting(stream, self.stream),
+            "verify": merge_setting(verify, self.verify),
+            "cert": merge_setting(cert, self.cert),
+        }
+
 
 def make_session(
     timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
     retries: Retry | int | None = None,
     headers: dict[str, str] | None = None,
+    retry_budget: float | None = None,
 ) -> TimeoutSession:
-    """Build a :class:`TimeoutSession` with ``headers`` set on every request."""
-    session = TimeoutSession(timeout=timeout, retries=retries)
+    """Build a :class:`TimeoutSession` with ``headers`` set on every request.
+
+    ``retry_budget`` bounds the seconds one request waits between its attempts (default
+    :data:`DEFAULT_RETRY_BUDGET`, or the read timeout if that is longer).
+    """
+    session = TimeoutSession(timeout=timeout, retries=retries, retry_budget=retry_budget)
     if headers:
         session.headers.update(headers)
     return session

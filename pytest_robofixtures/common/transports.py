@@ -7,7 +7,6 @@ the clients knowing. Clients depend only on these protocols.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -95,11 +94,3 @@ class RocFeed(Protocol):
         """Release sockets."""
         ...
 
-
-def iter_feed(feed: RocFeed, timeout: float | None) -> Iterator[tuple[str, Any]]:
-    """Iterate a feed until it goes quiet for ``timeout`` seconds."""
-    while True:
-        item = feed.receive(timeout)
-        if item is None:
-            return
-        yield item

@@ -6,12 +6,41 @@ Started in-process by ``pytest --robo-sim`` (one per xdist worker) or standalone
 
 from __future__ import annotations
 
+import random
 import shutil
 import tempfile
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ._wsgi import SimServer
+from ._wsgi import FaultRule, SimServer
+
+#: Values of a fault rule's ``service`` key (``"*"``: every HTTP service).
+SERVICES = ("rapyuta", "rerobots")
+
+
+def parse_fault_rules(rules: Any) -> list[tuple[tuple[str, ...], FaultRule]]:
+    """Validate a list of fault rules, each with an optional ``service`` key.
+
+    Returns ``(services, rule)`` pairs; ValueError names the first bad rule by its index.
+    """
+    if not isinstance(rules, list):
+        raise ValueError(f"fault rules are a JSON list, not {type(rules).__name__}")
+    out: list[tuple[tuple[str, ...], FaultRule]] = []
+    for index, item in enumerate(rules):
+        if not isinstance(item, Mapping):
+            raise ValueError(f"fault rule {index}: a JSON object, not {type(item).__name__}")
+        body = dict(item)
+        service = body.pop("service", "*")
+        if service != "*" and service not in SERVICES:
+            raise ValueError(f"fault rule {index}: service must be one of "
+                             f"{[*SERVICES, '*']}, not {service!r}")
+        try:
+            rule = FaultRule.from_dict(body)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"fault rule {index}: {exc}") from None
+        out.append((SERVICES if service == "*" else (service,), rule))
+    return out
 
 #: The sandbox's credentials. They open nothing but a local sandbox, so they are not secrets.
 RAPYUTA_TOKEN = "sim-token"
@@ -31,8 +60,19 @@ class Sandbox:
         rapyuta_token: str = RAPYUTA_TOKEN,
         rapyuta_project: str = RAPYUTA_PROJECT,
         rerobots_token: str = REROBOTS_TOKEN,
+        seed: int | None = None,
+        faults: Iterable[Mapping[str, Any]] = (),
     ) -> None:
+        """Configure (nothing starts before :meth:`start`).
+
+        ``seed`` makes ids and fault choices reproducible (None: random on every start, and
+        ``describe()["seed"]`` tells which); ``faults`` are rules (each with an optional
+        ``service`` key, see :func:`parse_fault_rules`) applied at every start.
+        """
         self.delay = delay
+        self.seed = seed
+        self.seed_used: int | None = None
+        self._fault_rules = parse_fault_rules(list(faults))
         self.roc = roc
         self.rapyuta_token = rapyuta_token
         self.rapyuta_project = rapyuta_project
@@ -50,15 +90,27 @@ class Sandbox:
         from .rapyuta import RapyutaSim
         from .rerobots import RerobotsSim
 
+        seed = self.seed if self.seed is not None else random.SystemRandom().randrange(2**32)
+        self.seed_used = seed
         try:
-            self.rapyuta = SimServer(RapyutaSim(
+            rapyuta = RapyutaSim(
                 token=self.rapyuta_token, project=self.rapyuta_project, delay=self.delay,
-                scratch_root=self.scratch_root / "rapyuta",
-            )).start()
-            self.rerobots = SimServer(RerobotsSim(
+                scratch_root=self.scratch_root / "rapyuta", seed=seed,
+            )
+            rerobots = RerobotsSim(
                 token=self.rerobots_token, delay=self.delay,
-                scratch_root=self.scratch_root / "rerobots",
-            )).start()
+                scratch_root=self.scratch_root / "rerobots", seed=seed,
+            )
+            # Each service draws its fault choices from its own stream of the one seed.
+            rapyuta.faults.reseed(seed * 2)
+            rerobots.faults.reseed(seed * 2 + 1)
+            apps = {"rapyuta": rapyuta, "rerobots": rerobots}
+            for services, rule in self._fault_rules:
+                for service in services:
+                    apps[service].faults.add(FaultRule.from_dict(
+                        {k: v for k, v in rule.as_dict().items() if k != "hits"}))
+            self.rapyuta = SimServer(rapyuta).start()
+            self.rerobots = SimServer(rerobots).start()
             if self.roc:
                 self._start_roc()
         except BaseException:
@@ -103,6 +155,7 @@ class Sandbox:
         """Endpoints and credentials of the running sandbox, as plain JSON data."""
         assert self.rapyuta is not None and self.rerobots is not None, "sandbox not started"
         info: dict[str, Any] = {
+            "seed": self.seed_used,
             "rapyuta": {
                 "catalog_host": self.rapyuta.url,
                 "core_api_host": self.rapyuta.url,

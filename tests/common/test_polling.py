@@ -53,3 +53,64 @@ def test_delays_start_small_grow_and_are_capped() -> None:
     assert delays[0] == 0.02
     assert all(b >= a for a, b in zip(delays, delays[1:]))
     assert max(delays) == 2.0
+
+
+def _wait(ready_at: float, backoff: Backoff, hint: float | None = None) -> tuple[float, int]:
+    clock = VirtualClock()
+    _, fetch = resource(clock, ready_at)
+    result = poll(fetch, lambda s: s == "READY", timeout=3600, what="x", clock=clock,
+                  describe=str, backoff=backoff, hint=hint)
+    return result.elapsed - ready_at, result.polls
+
+
+def _sdk(ready_at: float, interval: float) -> tuple[float, int]:
+    k = -(-ready_at // interval)  # polls at 0, I, 2I, ...
+    return k * interval - ready_at, int(k) + 1
+
+
+@pytest.mark.parametrize("ready_at, hint", [(300.0, 310.0), (300.0, 292.0), (45.0, 47.0),
+                                             (590.0, 600.0)])
+def test_a_good_hint_beats_fixed_interval_polling_at_fewer_gets(
+    ready_at: float, hint: float
+) -> None:
+    interval = 5.0
+    lag, polls = _wait(ready_at, Backoff.for_interval(interval), hint)
+    sdk_lag, sdk_polls = _sdk(ready_at, interval)
+    assert 0 <= lag <= 0.2 * interval, "noticed within a fifth of the SDK's interval"
+    assert polls < sdk_polls
+    assert sdk_lag >= 0
+
+
+def test_a_short_hint_falls_back_to_backing_off() -> None:
+    lag, polls = _wait(300.0, Backoff.for_interval(5.0), hint=100.0)
+    assert 0 <= lag <= 0.85 * 5.0 + 1e-9
+    assert polls <= 1.5 * _sdk(300.0, 5.0)[1], "no worse than without a hint"
+
+
+def test_a_long_hint_is_slept_through_up_to_its_lead() -> None:
+    lag, polls = _wait(100.0, Backoff.for_interval(5.0), hint=200.0)
+    assert lag == pytest.approx(0.9 * 200.0 - 100.0)
+    assert polls == 2  # one at the start, one after the long sleep
+
+
+@pytest.mark.parametrize("interval", [1.0, 5.0, 6.0])
+@pytest.mark.parametrize("ready_at", [0.4, 2.5, 17.0, 75.0, 333.0])
+def test_without_a_hint_never_later_than_fixed_interval_polling_could_be(
+    interval: float, ready_at: float
+) -> None:
+    lag, polls = _wait(ready_at, Backoff.for_interval(interval))
+    assert 0 <= lag <= 0.85 * interval + 1e-9, "the cap stays under the SDK's interval"
+    assert lag <= ready_at + 1e-9, "a delay is never longer than the time waited"
+    assert polls <= 1.5 * _sdk(ready_at, interval)[1] + 8
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf")])
+def test_for_interval_refuses_nonsense(bad: float) -> None:
+    with pytest.raises(ValueError, match="interval"):
+        Backoff.for_interval(bad)
+
+
+def test_a_nonsense_hint_is_ignored() -> None:
+    plain = _wait(40.0, Backoff.for_interval(5.0))
+    for hint in (float("nan"), float("inf"), 0.0, -3.0):
+        assert _wait(40.0, Backoff.for_interval(5.0), hint) == plain
