@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
-import signal
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
 
 def _cmd_sim(args: argparse.Namespace) -> int:
-    from .sim.sandbox import Sandbox
+    from .sim import cli as sim_cli
 
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    with Sandbox(delay=args.delay, roc=not args.no_roc) as sandbox:
-        print(json.dumps(sandbox.describe()), flush=True)
-        stop.wait()
-        leaked = sandbox.leaked()
-    if leaked:
-        print("live at shutdown: " + "; ".join(leaked), file=sys.stderr)
-    return 0
+    return int(sim_cli.run(args))
 
 
 def _cmd_reap(args: argparse.Namespace) -> int:
@@ -67,9 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="robofixtures", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sim = sub.add_parser("sim", help="run the embedded sandbox until interrupted")
-    sim.add_argument("--delay", type=float, default=0.3, help="provisioning delay (seconds)")
-    sim.add_argument("--no-roc", action="store_true", help="do not start the ROC broker")
+    sim = sub.add_parser("sim", help="run the embedded sandbox until interrupted "
+                                     "(--seed, --faults FILE, --delay, --no-roc)")
+    from .sim import cli as sim_cli
+
+    sim_cli.add_arguments(sim)
 
     reap = sub.add_parser("reap", help="delete resources a crashed or killed run left behind")
     reap.add_argument("--journal-dir", default=".robofixtures")

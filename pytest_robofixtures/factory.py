@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pytest
 
 from .common.clock import Clock
+from .common.http import outcome_unknown as request_outcome_unknown
 from .context import RunContext, Scope
 from .kinds.base import Kind, Registry, ResourceType
 from .report import TestRecord, artifact_dir
@@ -45,20 +46,21 @@ def outcome_unknown(exc: BaseException) -> bool:
     No HTTP answer at all (timeout, reset, lost reply) or a 500/502/504: unknown. A 4xx, a 429
     or a 503 (the request was refused, not processed) and our own argument errors: known.
     """
-    seen = 0
-    while exc is not None and seen < 10:
-        status = getattr(exc, "status_code", None) or getattr(exc, "status", None)
+    current: BaseException | None = exc
+    for _ in range(10):
+        if current is None:
+            return False
+        status = getattr(current, "status_code", None) or getattr(current, "status", None)
         if isinstance(status, int):
             return status in (500, 502, 504)
-        name = type(exc).__name__
-        if name in ("ConnectionError", "ReadTimeout", "Timeout", "ChunkedEncodingError",
-                    "RemoteDisconnected", "ProtocolError", "APIConnectionError",
-                    "RequestTimeout", "ConnectionResetError"):
+        if request_outcome_unknown(current):
             return True
-        if isinstance(exc, (ValueError, TypeError, LookupError)):
+        if type(current).__name__ in ("APIConnectionError", "RequestTimeout",
+                                      "ConnectionResetError", "RemoteDisconnected"):
+            return True
+        if isinstance(current, (ValueError, TypeError, LookupError)):
             return False
-        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
-        seen += 1
+        current = current.__cause__ or current.__context__
     return False
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .common.clock import Clock
+from .common.clock import Clock, wait_on_feed
 from .report import TestRecord
 from .roc import Endpoints, RocClient, RocProxy, RocTimeout, StatusTree, ZmqRocTransport
 from .roc.logs import log_subscriptions
@@ -103,13 +103,8 @@ class RocObjectHandle:
     def _wait(self, satisfied: Callable[[], bool], timeout: float,
               failure: Callable[[], str]) -> None:
         """Read updates until ``satisfied()``; the one wait-on-feed loop, on the test's clock."""
-        deadline = self._clock.monotonic() + timeout
-        while not satisfied():
-            remaining = deadline - self._clock.monotonic()
-            item = self._feed.receive(remaining) if remaining > 0 else None
-            if item is None:
-                raise RocTimeout(failure())
-            self._take(item)
+        if not wait_on_feed(self._feed.receive, self._take, satisfied, timeout, self._clock):
+            raise RocTimeout(failure())
 
     def wait_for_status(self, path: str, predicate: Callable[[Any], bool] | None = None,
                         timeout: float = 10.0) -> Any:

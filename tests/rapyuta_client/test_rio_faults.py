@@ -49,7 +49,7 @@ def test_500_maps_to_internal_server_error(sandbox: Sandbox) -> None:
 @pytest.mark.parametrize("kind", ["status", "drop"])
 def test_post_is_never_retried_so_no_duplicate(sandbox: Sandbox, kind: str) -> None:
     client = sandbox.client(retries=3)
-    sandbox.fault(kind=kind, status=503, method="POST", path="^/serviceclass/add", count=1)
+    sandbox.fault(kind=kind, status=500, method="POST", path="^/serviceclass/add", count=1)
     with pytest.raises(APIError):
         client.create_package(cloud_manifest())
     assert sandbox.app.requests_seen == 1
@@ -71,7 +71,7 @@ def test_put_provision_is_never_retried(sandbox: Sandbox, kind: str) -> None:
     client = sandbox.client(retries=3)
     pkg = client.get_package(client.create_package(cloud_manifest())["packageId"])
     cfg = pkg.get_provision_configuration()
-    sandbox.fault(kind=kind, status=503, method="PUT", path="^/v2/service_instances/", count=1)
+    sandbox.fault(kind=kind, status=500, method="PUT", path="^/v2/service_instances/", count=1)
     before = sandbox.app.requests_seen
     with pytest.raises(APIError):
         pkg.provision("once", cfg)
