@@ -101,7 +101,7 @@ def render_timeline(data: TimelineData, fmt: str = "svg", dpi: int = 100) -> byt
             y = ypos[track.name]
             for n, span in enumerate(track.spans):
                 thin = span.phase == DELETED
-                ax.broken_barh([(span.start, max(span.end - span.start, (t1 - t0) * 0.002))],
+                ax.broken_barh([(span.start, max(span.end - span.start, (t1 - t0) * 0.004))],
                                (y - (0.15 if thin else 0.3), 0.3 if thin else 0.6),
                                facecolors=PHASE_COLOURS.get(span.phase, "#888888"),
                                edgecolors="white", linewidth=0.5,
@@ -167,6 +167,10 @@ def render_timeline(data: TimelineData, fmt: str = "svg", dpi: int = 100) -> byt
                            rotation=0, ha="right", va="center")
             sax.grid(color="#e6e6e6", linewidth=0.6)
             sax.margins(y=0.25)
+        if data.notes:
+            shown = "; ".join(f"{n.text} (at {n.at:.3g} s)" for n in data.notes[:4])
+            more = f"; +{len(data.notes) - 4} more" if len(data.notes) > 4 else ""
+            fig.supxlabel(shown + more, fontsize=6.5, color="#555555", x=0.01, ha="left")
         axes[-1].set_xlim(t0 - (t1 - t0) * 0.01, t1 + (t1 - t0) * 0.02)
         axes[-1].set_xlabel("seconds since the test's fixtures started"
                             + (f"   (+{len(hidden)} status fields not plotted)" if hidden else ""))

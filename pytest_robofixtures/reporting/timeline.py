@@ -107,6 +107,8 @@ class TimelineData:
     ticks: list[Tick] = field(default_factory=list)
     series: list[Series] = field(default_factory=list)
     markers: list[Marker] = field(default_factory=list)
+    #: notes not about one resource's life (e.g. "replay clock: skipped 0.4s of waiting")
+    notes: list[Annotation] = field(default_factory=list)
     start: float = 0.0
     end: float | None = None
 
@@ -116,6 +118,7 @@ class TimelineData:
         for r in self.resources:
             times += [t for s in r.spans for t in (s.start, s.end)]
             times += [n.at for n in r.notes]
+        times += [n.at for n in self.notes]
         times += [w.start + w.duration for w in self.waits]
         times += [t.at for t in self.ticks] + [m.at for m in self.markers]
         times += [t for s in self.series for t in s.times]
@@ -150,9 +153,14 @@ _EVENT_PHASES: dict[str, str] = {
 def phase_of_state(state: str) -> str | None:
     """The phase a service state text means, or None when it says nothing known."""
     low = state.lower()
-    for pattern, phase in _STATE_WORDS:
-        if re.search(pattern, low):
-            return phase
+    if re.search(_STATE_WORDS[0][0], low):
+        return FAILED  # a failure anywhere in the text wins
+    # rapyuta.io's "phase/status": the status says more ("Succeeded/Pending" is not running
+    # yet), so it is read first, then the whole text.
+    for text in (low.rsplit("/", 1)[-1], low):
+        for pattern, phase in _STATE_WORDS[1:]:
+            if re.search(pattern, text):
+                return phase
     return None
 
 
@@ -196,9 +204,10 @@ def tracks_from_events(events: Iterable[tuple[float, str, str]], end: float) -> 
             if spans:
                 spans[-1].end = at
             spans.append(PhaseSpan(phase, at, end, detail))
-        # A phase left at the instant it began (e.g. created and READY at once) draws nothing.
-        kept = [s for s in spans[:-1] if s.end > s.start] + spans[-1:]
-        tracks.append(ResourceTrack(name, kept, notes[name]))
+        # Zero-length phases are kept (drawn as a sliver): in replay, where waiting takes no
+        # time, "ready" and "torn down" often share an instant, and the bar must still show
+        # that the resource was ready.
+        tracks.append(ResourceTrack(name, spans, notes[name]))
     return tracks
 
 
@@ -284,7 +293,11 @@ def timeline_from_events(
     known += [float(x["at"]) for x in (*ssh_, *calls) if x.get("at") is not None]
     known += [float(f) for f in frames_ if f is not None]
     axis_end = end if end is not None else (max(known) if known else 1.0)
-    tracks = tracks_from_events(events, axis_end)
+    rows = tracks_from_events(events, axis_end)
+    # A "resource" that never had a phase (e.g. "replay clock") is not a bar: its events are
+    # general notes.
+    tracks = [t for t in rows if t.spans]
+    notes = [Annotation(n.at, f"{t.name}: {n.text}") for t in rows if not t.spans for n in t.notes]
     lo, hi = _ready_window(tracks, axis_end)
 
     ticks: list[Tick] = []
@@ -303,5 +316,5 @@ def timeline_from_events(
     place("frame", [(f, f"frame {i + 1}", False) for i, f in enumerate(frames_)])
     return TimelineData(
         title=title, resources=tracks, waits=waits_, ticks=ticks,
-        series=status_series(updates) + list(metrics), markers=markers_, end=end,
+        series=status_series(updates) + list(metrics), markers=markers_, notes=notes, end=end,
     )

@@ -74,6 +74,8 @@ def test_phases_from_service_states() -> None:
     assert phase_of_state("INIT") == PROVISIONING
     assert phase_of_state("Provisioning/Pending") == PROVISIONING
     assert phase_of_state("Succeeded/Running") == READY
+    assert phase_of_state("Succeeded/Pending") == PROVISIONING  # the status decides
+    assert phase_of_state("Deployment stopped/Stopped") == DELETED
     assert phase_of_state("TERMINATING") == TEARING_DOWN
     assert phase_of_state("TERMINATED") == DELETED
     assert phase_of_state("Failed to start/Error") == "failed"
@@ -192,3 +194,26 @@ def test_without_matplotlib_a_clear_error_says_what_to_install() -> None:
                          check=True, timeout=120).stdout
     assert "unavailable:" in out and "pytest-robofixtures[plots]" in out
     assert issubclass(PlotsUnavailable, ImportError)  # callers may catch ImportError
+
+
+def test_replay_events_keep_instant_phases_and_general_notes() -> None:
+    # The shape of a replayed test's events: waiting took no time, so ready and torn down
+    # share an instant; "replay clock" is not a resource.
+    dep = "deployment robo-dd58aa9212-main-5-dep"
+    events = [
+        (0.35, dep, "created dep-vbakmwsrdzkpkbmdaqqc"),
+        (0.35, dep, "state In progress/Pending"),
+        (0.50, dep, "state Succeeded/Pending"),
+        (0.55, dep, "state Succeeded/Running"),
+        (0.55, dep, "running"),
+        (0.55, dep, "torn down"),
+        (0.55, "replay clock", "skipped 0.5s of waiting"),
+    ]
+    data = timeline_from_events(events)
+    assert [t.name for t in data.resources] == [dep]
+    assert [s.phase for s in data.resources[0].spans] == [REQUESTED, PROVISIONING, READY, DELETED]
+    assert [n.text for n in data.notes] == ["replay clock: skipped 0.5s of waiting"]
+    svg = render_timeline(data, "svg")
+    ids = {el.get("id") for el in ET.fromstring(svg).iter() if el.get("id")}
+    assert "bar-0-2-ready" in ids  # drawn although it lasted no time
+    assert b"replay clock: skipped 0.5s of waiting" in svg
