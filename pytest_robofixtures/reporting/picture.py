@@ -95,6 +95,14 @@ def render_timeline(data: TimelineData, fmt: str = "svg", dpi: int = 100) -> byt
         axes = fig.subplots(len(heights), 1, sharex=True, squeeze=False,
                             gridspec_kw={"height_ratios": heights})[:, 0]
         ax = axes[0]
+
+        def side(at: float) -> int:
+            """Labels near the right end go to the left of their point (never off the figure)."""
+            return -1 if at > t0 + 0.7 * (t1 - t0) else 1
+
+        def align(at: float) -> str:
+            return "right" if side(at) < 0 else "left"
+
         ypos = {name: len(rows) - 1 - i for i, name in enumerate(rows)}
 
         for row, track in enumerate(data.resources):
@@ -108,8 +116,9 @@ def render_timeline(data: TimelineData, fmt: str = "svg", dpi: int = 100) -> byt
                                gid=f"bar-{row}-{n}-{span.phase.replace(' ', '-')}")
             for note in track.notes:
                 ax.plot([note.at], [y + 0.38], marker="v", color="#444444", markersize=4)
-                ax.annotate(_short(note.text), (note.at, y + 0.38), xytext=(2, 1),
-                            textcoords="offset points", fontsize=6.5, color="#444444")
+                ax.annotate(_short(note.text), (note.at, y + 0.38), xytext=(side(note.at) * 2, 1),
+                            textcoords="offset points", fontsize=6.5, color="#444444",
+                            ha=align(note.at))
         for n, wait in enumerate(data.waits):
             wy = ypos.get(wait.resource)
             if wy is None:
@@ -131,16 +140,17 @@ def render_timeline(data: TimelineData, fmt: str = "svg", dpi: int = 100) -> byt
                         markerfacecolor="white" if t.approximate else c)
             if len(ticks) <= 12 and kind != "frame":
                 for t in ticks:
-                    ax.annotate(_short(t.label), (t.at, y + 0.3), xytext=(2, 2),
-                                textcoords="offset points", fontsize=6, rotation=18,
+                    ax.annotate(_short(t.label), (t.at, y + 0.3), xytext=(side(t.at) * 2, 2),
+                                textcoords="offset points", fontsize=6, rotation=18 * side(t.at),
+                                ha=align(t.at), rotation_mode="anchor",
                                 color=PHASE_COLOURS[FAILED] if t.failed else "#333333")
         if data.markers:
             y = ypos["measurements"]
             for n, m in enumerate(data.markers):
                 c = PHASE_COLOURS[READY] if m.passed else PHASE_COLOURS[FAILED]
                 ax.plot([m.at], [y], marker="D", markersize=5, color=c, gid=f"marker-{n}")
-                ax.annotate(_short(f"{m.name} {m.text}"), (m.at, y), xytext=(4, -3),
-                            textcoords="offset points", fontsize=6.5, color=c)
+                ax.annotate(_short(f"{m.name} {m.text}"), (m.at, y), xytext=(side(m.at) * 4, -3),
+                            textcoords="offset points", fontsize=6.5, color=c, ha=align(m.at))
 
         ax.set_yticks(range(len(rows)), list(reversed(rows)))
         ax.set_ylim(-0.7, len(rows) - 0.2 if rows else 0.7)

@@ -178,8 +178,8 @@ def _event_phase(what: str) -> tuple[str | None, str | None]:
         return READY, what
     if what.startswith("kept"):
         return None, "kept"
-    if "fail" in what.lower():
-        return FAILED, what
+    if re.search(r"fail|error|timed out|timeout|leaked", what.lower()):
+        return FAILED, what  # e.g. "teardown failed (...)", "timed out after 60 s"
     return None, what  # e.g. "add-on cam active": shown as a note
 
 
