@@ -217,3 +217,16 @@ def test_replay_events_keep_instant_phases_and_general_notes() -> None:
     ids = {el.get("id") for el in ET.fromstring(svg).iter() if el.get("id")}
     assert "bar-0-2-ready" in ids  # drawn although it lasted no time
     assert b"replay clock: skipped 0.5s of waiting" in svg
+
+
+def test_a_timeout_marks_where_the_resource_stalled() -> None:
+    dep = "deployment dep-stuck"
+    data = timeline_from_events([
+        (0.0, dep, "created dep-1"), (0.1, dep, "state Provisioning/Pending"),
+        (60.1, dep, "timed out after 60 s waiting for Running (last: Provisioning/Pending)"),
+        (60.4, dep, "torn down"),
+    ], waits=[(dep, 0.1, 60.0)])
+    spans = [(s.phase, s.start, s.end) for s in data.resources[0].spans]
+    assert spans == [(REQUESTED, 0.0, 0.1), (PROVISIONING, 0.1, 60.1), ("failed", 60.1, 60.4),
+                     (DELETED, 60.4, 60.4)]
+    assert data.resources[0].notes[0].text.startswith("timed out after 60 s")
