@@ -36,6 +36,7 @@ _TICK_ROWS: tuple[tuple[str, str, str], ...] = (
     ("roc", "ROC calls", "#7b4fb3"),
     ("frame", "camera frames", "#1f77b4"),
 )
+_WIDTH = 10.0  # inches
 MAX_SERIES = 8  # more status fields than this are listed, not plotted (the picture stays legible)
 _LABEL_MAX = 28
 
@@ -90,10 +91,21 @@ def render_timeline(data: TimelineData, fmt: str = "svg", dpi: int = 100) -> byt
     # svg.fonttype "none" keeps labels as text (searchable, small); hashsalt makes ids stable.
     style: Any = {"svg.fonttype": "none", "svg.hashsalt": "robofixtures", "font.size": 8}
     with matplotlib.rc_context(style):
-        fig = Figure(figsize=(10.0, sum(heights) + 0.9), dpi=dpi, layout="constrained")
+        # Margins are computed from the label lengths rather than by a layout engine: the
+        # constrained layout took half of the drawing time.
+        gaps = 0.3 * (len(heights) - 1)
+        top_in, bottom_in = (0.6 if data.title else 0.4), (0.65 if data.notes else 0.5)
+        height = sum(heights) + gaps + top_in + bottom_in
+        # Rough text widths (inches per character at 8 and 6.5 pt); series also have numbers.
+        label_in = max([0.066 * len(r) for r in rows]
+                       + [0.056 * len(s.name) + 0.45 for s in series] + [0.5])
+        left = min(label_in + 0.25, 4.5) / _WIDTH
+        fig = Figure(figsize=(_WIDTH, height), dpi=dpi)
         FigureCanvasAgg(fig)
-        axes = fig.subplots(len(heights), 1, sharex=True, squeeze=False,
-                            gridspec_kw={"height_ratios": heights})[:, 0]
+        axes = fig.subplots(len(heights), 1, sharex=True, squeeze=False, gridspec_kw={
+            "height_ratios": heights, "hspace": 0.3 / (sum(heights) / len(heights)),
+            "left": left, "right": 0.985, "top": 1 - top_in / height,
+            "bottom": bottom_in / height})[:, 0]
         ax = axes[0]
 
         def side(at: float) -> int:
@@ -180,7 +192,8 @@ def render_timeline(data: TimelineData, fmt: str = "svg", dpi: int = 100) -> byt
         if data.notes:
             shown = "; ".join(f"{n.text} (at {n.at:.3g} s)" for n in data.notes[:4])
             more = f"; +{len(data.notes) - 4} more" if len(data.notes) > 4 else ""
-            fig.supxlabel(shown + more, fontsize=6.5, color="#555555", x=0.01, ha="left")
+            fig.text(0.01, 0.08 / height, shown + more, fontsize=6.5, color="#555555",
+                     ha="left", va="bottom")
         axes[-1].set_xlim(t0 - (t1 - t0) * 0.01, t1 + (t1 - t0) * 0.02)
         axes[-1].set_xlabel("seconds since the test's fixtures started"
                             + (f"   (+{len(hidden)} status fields not plotted)" if hidden else ""))
