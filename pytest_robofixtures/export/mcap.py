@@ -21,8 +21,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -31,9 +29,9 @@ from typing import Any
 
 from ..recording.bundle import Bundle, atomic_write, tagged
 from ..roc.protocol import LOG_PREFIX, STATUS_PREFIX, TOPIC_END
+from .timing import CAMERA_URI, fill_times, interaction_offsets, number, roc_items
 
 _NS = 1_000_000_000
-_CAMERA_URI = re.compile(r"/addon/cam/(?P<instance>[^/?]+)/(?P<camera>[^/?]+)/img")
 _BODY_EXCERPT = 2000
 # foxglove.Log levels
 _UNKNOWN, _DEBUG, _INFO, _WARNING, _ERROR, _FATAL = range(6)
@@ -109,117 +107,6 @@ class ExportSummary:
         return sum(self.messages.values())
 
 
-# -- times -------------------------------------------------------------------------------------
-
-def _number(v: Any) -> float | None:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        return None
-    return float(v)
-
-
-def _listed(v: Any) -> list[float | None] | None:
-    """A list of offsets from a clock entry: a list, or one whitespace-separated line."""
-    if isinstance(v, str):
-        v = v.split()
-    if not isinstance(v, list):
-        return None
-    out: list[float | None] = []
-    for x in v:
-        try:
-            out.append(_number(float(x)))
-        except (TypeError, ValueError):
-            out.append(None)
-    return out
-
-
-def fill_times(known: list[float | None], start: float, end: float) -> list[float]:
-    """Every ``None`` spread evenly, in order, between the known times around it.
-
-    Known times that go backwards are dropped first (order is the recording's truth).
-    """
-    cleaned: list[float | None] = []
-    last = start
-    for t in known:
-        if t is not None and t >= last:
-            cleaned.append(t)
-            last = t
-        else:
-            cleaned.append(None)
-    out: list[float] = []
-    i, n = 0, len(cleaned)
-    while i < n:
-        t = cleaned[i]
-        if t is not None:
-            out.append(t)
-            i += 1
-            continue
-        j = i
-        while j < n and cleaned[j] is None:
-            j += 1
-        lo = out[-1] if out else start
-        nxt = cleaned[j] if j < n else None
-        hi = nxt if nxt is not None else max(end, lo)
-        step = (hi - lo) / (j - i + 1)
-        out.extend(lo + step * (k + 1) for k in range(j - i))
-        i = j
-    return out
-
-
-def interaction_offsets(bundle: Bundle) -> tuple[dict[str, list[float | None]], float]:
-    """Known times (seconds after ``clock.epoch``) per section, and the recording's duration.
-
-    A time is taken, in this order, from the entry's own ``at`` key, or from ``clock.times``
-    (alias ``clock.timing``): a mapping of section to a list (or one whitespace-separated line)
-    of offsets, with sections ``http``, ``ssh`` and ``roc`` (ROC calls and feed items together,
-    in ``seq`` order). ROC log records also carry their wall time (``created``), used when it
-    falls inside the recording. Unknown times are None.
-    """
-    clock = bundle.clock or {}
-    epoch = _number(clock.get("epoch")) or 0.0
-    times = clock.get("times", clock.get("timing"))
-    listed = times if isinstance(times, Mapping) else {}
-    roc_items = _roc_items(bundle)
-    sections: dict[str, list[dict[str, Any]]] = {
-        "http": bundle.http, "ssh": bundle.ssh, "roc": [item for _, item in roc_items]}
-    duration = _number(clock.get("duration"))
-    out: dict[str, list[float | None]] = {}
-    for name, entries in sections.items():
-        from_clock = _listed(listed.get(name)) or []
-        offsets: list[float | None] = []
-        for i, entry in enumerate(entries):
-            t = _number(entry.get("at"))
-            if t is None and i < len(from_clock):
-                t = from_clock[i]
-            if t is None and name == "roc":
-                created = _number((entry.get("payload") or {}).get("created")
-                                  if isinstance(entry.get("payload"), dict) else None)
-                if created is not None and epoch and 0.0 <= created - epoch <= (
-                        duration if duration is not None else math.inf):
-                    t = created - epoch
-            offsets.append(t)
-        out[name] = offsets
-    if duration is None:
-        known = [t for ts in out.values() for t in ts if t is not None]
-        count = max((len(ts) for ts in out.values()), default=0)
-        duration = max(known + [0.1 * count, 1.0])
-    return out, duration
-
-
-def _roc_items(bundle: Bundle) -> list[tuple[str | None, dict[str, Any]]]:
-    """ROC calls (feed None) and feed items (feed name) in their shared ``seq`` order."""
-    items: list[tuple[float, int, str | None, dict[str, Any]]] = []
-    for i, call in enumerate(bundle.roc_calls):
-        items.append((_number(call.get("seq")) or math.inf, i, None, call))
-    offset = len(items)
-    for feed in bundle.roc_feeds:
-        for item in feed.get("items") or []:
-            items.append((_number(item.get("seq")) or math.inf, offset, str(feed.get("name")),
-                          item))
-            offset += 1
-    items.sort(key=lambda x: (x[0], x[1]))
-    return [(name, item) for _, _, name, item in items]
-
-
 # -- messages ----------------------------------------------------------------------------------
 
 def _stamp(ns: int) -> dict[str, int]:
@@ -259,7 +146,7 @@ def infer_schema(title: str, payloads: Iterable[Any]) -> dict[str, Any]:
 
 
 def _log_level(levelno: Any) -> int:
-    n = _number(levelno)
+    n = number(levelno)
     if n is None:
         return _UNKNOWN
     for limit, level in ((10, _DEBUG), (20, _INFO), (30, _WARNING), (40, _ERROR)):
@@ -318,7 +205,7 @@ def _without_images(obj: Any) -> Any:
 def _camera_frame(bundle: Bundle, entry: Mapping[str, Any]) -> tuple[str, str, bytes] | None:
     """``(topic, format, bytes)`` when the interaction is a rerobots camera image."""
     req, resp = entry["request"], entry["response"]
-    match = _CAMERA_URI.search(str(req.get("uri", "")))
+    match = CAMERA_URI.search(str(req.get("uri", "")))
     body = resp.get("body")
     if match is None or not isinstance(body, dict) or "json" not in body:
         return None
@@ -391,7 +278,7 @@ def _messages(bundle: Bundle, offsets: dict[str, list[float]]) -> tuple[
         out.append(_Message("/ssh", "foxglove.Log", at, {
             "level": level, "message": text, "name": f"ssh {where}", "file": "", "line": 0}))
     status_payloads: dict[str, list[Any]] = {}
-    for (feed, item), at in zip(_roc_items(bundle), offsets["roc"]):
+    for (feed, item), at in zip(roc_items(bundle), offsets["roc"]):
         if feed is None:
             keys = ("object", "method", "params", "result", "error", "raised")
             call: dict[str, Any] = {k: tagged(item.get(k)) for k in keys if k in item}
@@ -403,7 +290,7 @@ def _messages(bundle: Bundle, offsets: dict[str, list[float]]) -> tuple[
                 "level": _log_level(payload.get("levelno")), "message": _log_text(payload),
                 "name": str(payload.get("name", topic[len(LOG_PREFIX):])),
                 "file": str(payload.get("pathname") or payload.get("filename") or ""),
-                "line": int(_number(payload.get("lineno")) or 0)}))
+                "line": int(number(payload.get("lineno")) or 0)}))
         elif topic.startswith(STATUS_PREFIX):
             key = topic[len(STATUS_PREFIX):].rstrip(TOPIC_END)
             name = f"roc.status.{key}"
@@ -445,7 +332,7 @@ def export_recording(bundle_dir: str | Path, out: str | Path) -> ExportSummary:
     messages, schemas = _messages(bundle, offsets)
     messages.sort(key=lambda m: m.offset)  # stable: same-time messages keep recorded order
     # Through Decimal: a float epoch times 1e9 would be off by hundreds of nanoseconds.
-    epoch_ns = int(Decimal(str(_number(bundle.clock.get("epoch")) or 0.0)) * _NS)
+    epoch_ns = int(Decimal(str(number(bundle.clock.get("epoch")) or 0.0)) * _NS)
 
     buf = io.BytesIO()
     writer = Writer(buf)

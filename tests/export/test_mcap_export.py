@@ -14,7 +14,8 @@ import pytest
 import yaml
 from PIL import Image
 
-from pytest_robofixtures.export.mcap import ExportSummary, export_recording, fill_times
+from pytest_robofixtures.export.mcap import ExportSummary, export_recording
+from pytest_robofixtures.export.timing import fill_times
 from pytest_robofixtures.recording import RecordingMissing
 from pytest_robofixtures.recording.bundle import Bundle
 
