@@ -8,6 +8,7 @@ Channels (all JSON-encoded, each with a JSON schema):
 - ``/roc/calls``: every ROC call with its params and result or error;
 - ``/rerobots/<instance>/camera/<n>``: camera frames (JPEG blobs of the rerobots camera
   responses) as ``foxglove.CompressedImage``;
+- ``/resources/<request path>``: each resource's status (and phase) as the polls saw it;
 - ``/ssh`` and ``/http``: ssh commands and HTTP interactions as ``foxglove.Log``.
 
 Times: an interaction is placed at its recorded time when the recording has one (see
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..recording.bundle import Bundle, atomic_write, tagged
 from ..roc.protocol import LOG_PREFIX, STATUS_PREFIX, TOPIC_END
@@ -68,6 +70,13 @@ IMAGE_SCHEMA: dict[str, Any] = {
         "data": {"type": "string", "contentEncoding": "base64"},
         "format": {"type": "string", "description": "jpeg, png, webp or avif"},
     },
+}
+RESOURCE_STATUS_SCHEMA: dict[str, Any] = {
+    "title": "robofixtures.ResourceStatus",
+    "description": "A resource's state as a poll of the service saw it",
+    "type": "object",
+    "properties": {"timestamp": _TIME_SCHEMA, "status": {"type": "string"},
+                   "phase": {"type": "string"}},
 }
 ROC_CALL_SCHEMA: dict[str, Any] = {
     "title": "robofixtures.RocCall",
@@ -221,6 +230,31 @@ def _camera_frame(bundle: Bundle, entry: Mapping[str, Any]) -> tuple[str, str, b
     return topic, fmt, data
 
 
+def _resource_state(bundle: Bundle, entry: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """``(topic, {"status", "phase"?})`` when a GET answered a resource's state (a poll).
+
+    rerobots instances and add-ons have a top-level ``status``; rapyuta.io deployments a
+    ``phase`` and ``status``, routed networks an ``internalDeploymentStatus``. The topic is the
+    request path under ``/resources`` (``/resources/instance/<id>``), so Foxglove's state
+    transitions panel can show each resource's life.
+    """
+    req, resp = entry["request"], entry["response"]
+    body = resp.get("body")
+    if (req.get("method") != "GET" or int(resp["status"]["code"]) >= 400
+            or not isinstance(body, dict) or not isinstance(body.get("json"), dict)):
+        return None
+    doc = body["json"]
+    nested = doc.get("internalDeploymentStatus")
+    source = nested if isinstance(nested, dict) else doc
+    if not isinstance(source.get("status"), str):
+        return None
+    state = {"status": source["status"]}
+    if isinstance(source.get("phase"), str):
+        state["phase"] = source["phase"]
+    path = urlsplit(str(req.get("uri", ""))).path.strip("/")
+    return f"/resources/{path}", state
+
+
 @dataclass
 class _Message:
     topic: str
@@ -235,6 +269,7 @@ def _messages(bundle: Bundle, offsets: dict[str, list[float]]) -> tuple[
     schemas: dict[str, dict[str, Any]] = {
         "foxglove.Log": LOG_SCHEMA, "foxglove.CompressedImage": IMAGE_SCHEMA,
         "robofixtures.RocCall": ROC_CALL_SCHEMA,
+        "robofixtures.ResourceStatus": RESOURCE_STATUS_SCHEMA,
     }
     out: list[_Message] = []
     for entry, at in zip(bundle.http, offsets["http"]):
@@ -252,6 +287,9 @@ def _messages(bundle: Bundle, offsets: dict[str, list[float]]) -> tuple[
             sent = _body_text(bundle, req.get("body"))
             got = _body_text(bundle, resp.get("body"))
             text += (f"\nsent: {sent}" if sent else "") + (f"\ngot: {got}" if got else "")
+        state = _resource_state(bundle, entry)
+        if state is not None:
+            out.append(_Message(state[0], "robofixtures.ResourceStatus", at, state[1]))
         level = _ERROR if code >= 500 else _WARNING if code >= 400 else _INFO
         out.append(_Message("/http", "foxglove.Log", at, {
             "level": level, "message": text, "name": "http", "file": "", "line": 0}))

@@ -114,6 +114,13 @@ def test_workspace_recording_has_frames_as_images(tmp_path: Path) -> None:
     assert len(not_found) == 1 and not_found[0]["level"] == 3  # warning
     assert "add-on cam not applied" in not_found[0]["message"]
     assert all("/9j/" not in m["message"] for m in http)  # frames are not dumped into logs
+    instance = [m["status"] for t, s, _, _, m in messages
+                if t == "/resources/instance/e3e70682-c209-4cac-a29f-6fbed82c07cd"]
+    assert instance[0] == "INIT" and instance[-1] == "TERMINATED"
+    assert [s for i, s in enumerate(instance) if i == 0 or instance[i - 1] != s] == [
+        "INIT", "READY", "TERMINATING", "TERMINATED"]  # the instance's life, in order
+    cam = [m["status"] for t, _, _, _, m in messages if t.startswith("/resources/addon/cam/")]
+    assert cam[0] == "starting" and cam[-1] == "active"
     assert summary.timing == "estimated"  # this recording has no per-interaction times
     meta = list(make_reader((tmp_path / "ws.mcap").open("rb")).iter_metadata())
     assert meta[0].name == "robofixtures" and meta[0].metadata["timing"] == "estimated"
