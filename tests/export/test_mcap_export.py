@@ -176,3 +176,16 @@ def test_without_mcap_a_clear_error_says_what_to_install(tmp_path: Path) -> None
     out = subprocess.run([sys.executable, "-c", BLOCKED, str(ROC_TEST), str(tmp_path / "x")],
                          capture_output=True, text=True, check=True, timeout=120).stdout
     assert "unavailable:" in out and "pytest-robofixtures[mcap]" in out
+
+
+def test_rapyuta_deployment_and_network_states(tmp_path: Path) -> None:
+    src = ROOT / "test_talker_listener" / "test_talker_runs_on_the_routed_network"
+    export_recording(src, tmp_path / "talker.mcap")
+    messages, _ = read_back(tmp_path / "talker.mcap")
+    deployment = [(m.get("phase"), m["status"]) for t, _, _, _, m in messages
+                  if t.startswith("/resources/serviceinstance/dep-")]
+    network = [(m.get("phase"), m["status"]) for t, _, _, _, m in messages
+               if t.startswith("/resources/routednetwork/net-")]
+    assert deployment[0] == ("In progress", "Pending")
+    assert deployment[-1] == ("Succeeded", "Running")
+    assert network[0] == ("In progress", "Pending") and network[-1] == ("Succeeded", "Running")
