@@ -15,6 +15,7 @@ import datetime as _dt
 import io
 import json
 import math
+import numbers
 import re
 import threading
 from dataclasses import asdict, dataclass
@@ -50,9 +51,15 @@ class Measurement:
     def __post_init__(self) -> None:
         if not self.name:
             raise ValueError("a measurement needs a name")
-        if isinstance(self.value, bool) or not isinstance(self.value, (int, float)):
-            raise TypeError(f"measurement {self.name!r}: value must be a number, "
-                            f"not {type(self.value).__name__}")
+        for what in ("value", "low", "high"):
+            v = getattr(self, what)
+            if v is None and what != "value":
+                continue
+            # numbers.Real takes numpy scalars too (a sensor reading often is one).
+            if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                raise TypeError(f"measurement {self.name!r}: {what} must be a number, "
+                                f"not {type(v).__name__}")
+            object.__setattr__(self, what, float(v))
         if self.low is not None and self.high is not None and self.low > self.high:
             raise ValueError(f"measurement {self.name!r}: low limit {_num(self.low)} is above "
                              f"the high limit {_num(self.high)}")

@@ -46,11 +46,21 @@ def test_limits_as_text_and_junit_property() -> None:
     assert (mark.name, mark.at, mark.text, mark.passed) == ("v", 3.5, "10 V", False)
 
 
+def test_numpy_values_are_plain_floats() -> None:
+    import numpy as np
+
+    m = Measurement("temp", np.float32(21.5), "C", low=np.int64(0), high=50)
+    assert type(m.value) is float and m.value == 21.5 and type(m.low) is float
+    assert m.passed and m.describe() == "temp = 21.5 C (0 .. 50 C) pass"
+
+
 def test_bad_measurements_are_refused() -> None:
     with pytest.raises(ValueError, match="above the high limit"):
         Measurement("v", 1, low=5, high=2)
-    with pytest.raises(TypeError, match="must be a number"):
+    with pytest.raises(TypeError, match="value must be a number"):
         Measurement("v", "12")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="high must be a number"):
+        Measurement("v", 1, high="2")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="name"):
         Measurement("", 1)
 
