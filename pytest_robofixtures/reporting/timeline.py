@@ -293,6 +293,8 @@ def timeline_from_events(
     known += [float(x["at"]) for x in (*ssh_, *calls) if x.get("at") is not None]
     known += [float(f) for f in frames_ if f is not None]
     axis_end = end if end is not None else (max(known) if known else 1.0)
+    if axis_end <= 1e-6:
+        axis_end = 1.0  # everything at 0 (e.g. a replay with no waiting): bars still show
     rows = tracks_from_events(events, axis_end)
     # A "resource" that never had a phase (e.g. "replay clock") is not a bar: its events are
     # general notes.
