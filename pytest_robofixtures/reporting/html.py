@@ -16,6 +16,8 @@ from html import escape
 from typing import Any
 
 from .measurements import Measurement
+from .picture import PlotsUnavailable, render_timeline
+from .timeline import TimelineData
 
 _BOX = ("border:1px solid #c8c8c8;border-radius:4px;padding:6px 10px;margin:6px 0;"
         "font-family:sans-serif;font-size:13px")
@@ -144,3 +146,16 @@ def section_html(title: str, text: str, open_: bool = True) -> str:
             f'<summary style="cursor:pointer;font-weight:bold">{escape(title)}</summary>'
             f'<pre style="margin:2px 0 2px 12px;white-space:pre-wrap">{escape(text)}</pre>'
             "</details>")
+
+
+def timeline_html(data: TimelineData, fallback_text: str = "", fmt: str = "svg") -> str:
+    """The test's timeline picture inline; without matplotlib, ``fallback_text`` as a section.
+
+    ``fallback_text`` is the text timeline the report already has (empty: nothing is shown).
+    """
+    try:
+        picture = render_timeline(data, fmt)
+    except PlotsUnavailable:
+        return section_html("robo: resource timeline", fallback_text) if fallback_text else ""
+    return figure_html(picture, fmt, alt=f"timeline of {data.title}".strip(),
+                       caption="resources by phase, waits, interactions and status over time")

@@ -9,8 +9,10 @@ no global figure state is created or leaked, and style settings are scoped to ea
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 from typing import Any
 
+from ..recording.bundle import atomic_write
 from .timeline import (
     DELETED,
     FAILED,
@@ -204,3 +206,15 @@ def render_timeline(data: TimelineData, fmt: str = "svg", dpi: int = 100) -> byt
         fig.savefig(out, format=fmt, metadata=metadata)
         fig.clear()
     return out.getvalue()
+
+
+def save_timeline(data: TimelineData, folder: str | Path, fmt: str = "svg",
+                  name: str = "timeline") -> Path | None:
+    """Render ``data`` into ``folder/<name>.<fmt>`` (atomically); None without matplotlib."""
+    try:
+        picture = render_timeline(data, fmt)
+    except PlotsUnavailable:
+        return None
+    path = Path(folder) / f"{name}.{fmt}"
+    atomic_write(path, picture)
+    return path

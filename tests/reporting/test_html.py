@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import base64
 import io
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -86,3 +89,50 @@ def test_sections_are_open_details_blocks() -> None:
         "robo: ssh transcript", "$ echo <hi> && true"]
     closed = parse(section_html("t", "x", open_=False)).find("details")
     assert closed is not None and closed.get("open") is None
+
+
+def test_timeline_html_embeds_the_picture() -> None:
+    pytest.importorskip("matplotlib")
+    from pytest_robofixtures.reporting.html import timeline_html
+    from pytest_robofixtures.reporting.timeline import timeline_from_events
+
+    data = timeline_from_events([(0.0, "roc vnir", "connected"), (2.0, "roc vnir", "torn down")],
+                                title="t.py::test_x")
+    root = parse(timeline_html(data, "   0.000s  roc vnir  connected"))
+    img = root.find(".//img")
+    assert img is not None and img.get("alt") == "timeline of t.py::test_x"
+    svg = base64.b64decode(img.get("src", "").split(",", 1)[1])
+    assert ET.fromstring(svg).tag == "{http://www.w3.org/2000/svg}svg"
+
+
+FALLBACK = """
+import sys
+sys.modules["matplotlib"] = None
+from pytest_robofixtures.reporting.html import timeline_html
+from pytest_robofixtures.reporting.picture import save_timeline
+from pytest_robofixtures.reporting.timeline import TimelineData
+print(save_timeline(TimelineData(), sys.argv[1]))
+print(timeline_html(TimelineData(), "0.000s  roc vnir  connected"))
+print(repr(timeline_html(TimelineData())))
+"""
+
+
+def test_without_matplotlib_the_text_timeline_is_shown_instead(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-c", FALLBACK, str(tmp_path)], capture_output=True,
+                         text=True, check=True, timeout=120).stdout.splitlines()
+    assert out[0] == "None" and list(tmp_path.iterdir()) == []
+    section = parse(out[1]).find("details")
+    pre = section.find("pre") if section is not None else None
+    assert pre is not None and pre.text == "0.000s  roc vnir  connected"
+    assert out[2] == "''"
+
+
+def test_save_timeline_writes_the_file(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from pytest_robofixtures.reporting.picture import save_timeline
+    from pytest_robofixtures.reporting.timeline import TimelineData
+
+    path = save_timeline(TimelineData(title="x"), tmp_path / "a" / "b", "png")
+    assert path == tmp_path / "a" / "b" / "timeline.png"
+    with Image.open(path) as img:
+        assert img.format == "PNG"
