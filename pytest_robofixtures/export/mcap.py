@@ -2,8 +2,9 @@
 
 Channels (all JSON-encoded, each with a JSON schema):
 
-- ``/roc/status/<key>``: every ROC status update (schema ``roc.status.<key>``, inferred from the
-  recorded payloads), so Foxglove can plot e.g. ``/roc/status/instruments.vnir.temperature``;
+- ``/roc/status/<key with / for .>``: every ROC status update (schema ``roc.status.<key>``,
+  inferred from the recorded payloads), so Foxglove can plot e.g.
+  ``/roc/status/instruments/vnir.temperature`` (a dot in a topic would need quoting there);
 - ``/roc/log``: ROC log records as ``foxglove.Log``;
 - ``/roc/calls``: every ROC call with its params and result or error;
 - ``/rerobots/<instance>/camera/<n>``: camera frames (JPEG blobs of the rerobots camera
@@ -334,11 +335,12 @@ def _messages(bundle: Bundle, offsets: dict[str, list[float]]) -> tuple[
             name = f"roc.status.{key}"
             status_payloads.setdefault(name, []).append(payload)
             body = tagged(payload) if isinstance(payload, Mapping) else {"value": tagged(payload)}
-            out.append(_Message(f"/roc/status/{key}", name, at, body))
+            out.append(_Message(f"/roc/status/{key.replace('.', '/')}", name, at, body))
         else:
             name = f"roc.feed.{topic}"
             status_payloads.setdefault(name, []).append(payload)
-            out.append(_Message(f"/roc/feed/{topic}", name, at, {"value": tagged(payload)}))
+            out.append(_Message(f"/roc/feed/{topic.replace('.', '/')}", name, at,
+                                {"value": tagged(payload)}))
     for name, payloads in status_payloads.items():
         schemas[name] = infer_schema(name, payloads)
     return out, schemas

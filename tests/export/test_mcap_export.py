@@ -53,13 +53,13 @@ def test_roc_recording_has_status_log_and_call_channels(tmp_path: Path) -> None:
     statuses = [i for i in items if i["topic"].startswith("status.")]
     logs = [i for i in items if i["topic"].startswith("log.")]
     assert counts == {"/roc/calls": len(bundle.roc_calls), "/roc/log": len(logs),
-                      "/roc/status/instruments.vnir": len(statuses)}
+                      "/roc/status/instruments/vnir": len(statuses)}
     assert summary.messages == dict(counts) and summary.total == len(messages) == 12
     assert file_summary.statistics.message_count == 12
     schema_names = {s.name for s in file_summary.schemas.values()}
     assert schema_names == {"robofixtures.RocCall", "foxglove.Log", "roc.status.instruments.vnir"}
 
-    status = [m for t, _, _, _, m in messages if t == "/roc/status/instruments.vnir"]
+    status = [m for t, _, _, _, m in messages if t == "/roc/status/instruments/vnir"]
     assert [s["captures"] for s in status] == [p["payload"]["captures"] for p in statuses]
     assert [s["shutter"] for s in status] == ["open", "open", "closed"]
     status_schema = next(json.loads(s.data) for s in file_summary.schemas.values()
@@ -81,7 +81,7 @@ def test_roc_recording_has_status_log_and_call_channels(tmp_path: Path) -> None:
     assert epoch_ns <= times[0] and times[-1] <= end_ns and times == sorted(times)
     assert [m["timestamp"]["sec"] * 10**9 + m["timestamp"]["nsec"] for *_, m in messages] == times
     order = [t for t, *_ in messages]
-    assert order.index("/roc/log") < order.index("/roc/status/instruments.vnir")
+    assert order.index("/roc/log") < order.index("/roc/status/instruments/vnir")
     # The log records' own wall times anchor them (first one: created 1795269704.6008675).
     assert abs(next(lt for t, _, _, lt, _ in messages if t == "/roc/log")
                - 1795269704_600_867_500) < 1000
