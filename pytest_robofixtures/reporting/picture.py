@@ -9,6 +9,7 @@ no global figure state is created or leaked, and style settings are scoped to ea
 from __future__ import annotations
 
 import importlib.util
+import io
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ _TICK_ROWS: tuple[tuple[str, str, str], ...] = (
 _WIDTH = 10.0  # inches
 MAX_SERIES = 8  # more status fields than this are listed, not plotted (the picture stays legible)
 _LABEL_MAX = 28
+_ROW_LABEL_MAX = 64
 
 
 class PlotsUnavailable(ImportError):
@@ -77,7 +79,6 @@ def render_timeline(data: TimelineData, fmt: str = "svg", dpi: int = 100) -> byt
         raise PlotsUnavailable(
             "timeline pictures need matplotlib: pip install 'pytest-robofixtures[plots]'"
         ) from exc
-    import io
 
     t0, t1 = data.span()
     tick_rows = [(k, label, colour) for k, label, colour in _TICK_ROWS
@@ -99,7 +100,7 @@ def render_timeline(data: TimelineData, fmt: str = "svg", dpi: int = 100) -> byt
         top_in, bottom_in = (0.6 if data.title else 0.4), (0.65 if data.notes else 0.5)
         height = sum(heights) + gaps + top_in + bottom_in
         # Rough text widths (inches per character at 8 and 6.5 pt); series also have numbers.
-        label_in = max([0.066 * len(r) for r in rows]
+        label_in = max([0.066 * min(len(r), _ROW_LABEL_MAX) for r in rows]
                        + [0.056 * len(s.name) + 0.45 for s in series] + [0.5])
         left = min(label_in + 0.25, 4.5) / _WIDTH
         fig = Figure(figsize=(_WIDTH, height), dpi=dpi)
@@ -166,7 +167,8 @@ def render_timeline(data: TimelineData, fmt: str = "svg", dpi: int = 100) -> byt
                 ax.annotate(_short(f"{m.name} {m.text}"), (m.at, y), xytext=(side(m.at) * 4, -3),
                             textcoords="offset points", fontsize=6.5, color=c, ha=align(m.at))
 
-        ax.set_yticks(range(len(rows)), list(reversed(rows)))
+        names = [r if len(r) <= _ROW_LABEL_MAX else r[: _ROW_LABEL_MAX - 1] + "…" for r in rows]
+        ax.set_yticks(range(len(rows)), list(reversed(names)))
         ax.set_ylim(-0.7, len(rows) - 0.2 if rows else 0.7)
         ax.grid(axis="x", color="#e6e6e6", linewidth=0.6)
         ax.set_axisbelow(True)
