@@ -1,0 +1,1 @@
+"""Report building blocks: timeline pictures, measurements, pytest-html snippets (no pytest)."""
