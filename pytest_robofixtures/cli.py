@@ -50,6 +50,27 @@ def _cmd_cassettes(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .export.mcap import McapUnavailable, export_recording
+    from .recording import RECORDING_FILE, recording_path
+
+    directory = recording_path(Path(args.cassette_dir), args.test_id)
+    if not (directory / RECORDING_FILE).is_file():
+        print(f"robofixtures export: no recording for {args.test_id} (looked at "
+              f"{directory / RECORDING_FILE})", file=sys.stderr)
+        return 2
+    try:
+        summary = export_recording(directory, Path(args.mcap))
+    except McapUnavailable as exc:
+        print(f"robofixtures export: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.mcap}: {sum(summary.messages.values())} messages, timing "
+          f"{summary.timing}")
+    for topic, count in sorted(summary.messages.items()):
+        print(f"  {topic}: {count}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     parser = argparse.ArgumentParser(prog="robofixtures", description=__doc__)
@@ -74,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     cassettes.add_argument("dir", nargs="?", default="cassettes")
     cassettes.add_argument("--token", action="append",
                            help="a literal secret that must appear in no file (repeatable)")
+    export = sub.add_parser("export", help="write one test's recording as MCAP (Foxglove)")
+    export.add_argument("test_id", help="the test's node id, e.g. tests/test_a.py::test_x")
+    export.add_argument("--mcap", required=True, help="the MCAP file to write")
+    export.add_argument("--cassette-dir", default="cassettes")
     return parser
 
 
@@ -85,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         return _cmd_roc(args, rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    handlers: dict[str, Any] = {"sim": _cmd_sim, "reap": _cmd_reap, "cassettes": _cmd_cassettes}
+    handlers: dict[str, Any] = {"sim": _cmd_sim, "reap": _cmd_reap, "cassettes": _cmd_cassettes,
+                                "export": _cmd_export}
     return int(handlers[args.command](args))
 
 

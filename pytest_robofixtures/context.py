@@ -103,6 +103,10 @@ class RunContext(Protocol):
         """A run-wide counter, so generated names never repeat across tests of a worker."""
         ...
 
+    def record_measurement(self, nodeid: str, measurement: Any) -> None:
+        """Add a measurement to the run-wide measurement files."""
+        ...
+
 
 class NoHooks:
     """Hooks that do nothing (unit tests, the CLI)."""

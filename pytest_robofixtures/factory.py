@@ -333,8 +333,25 @@ class Robo:
         path = folder / f"frame-{self._frames:03d}.jpg"
         path.write_bytes(jpeg)
         self.record.frames.append(path)
-        self.record.event(self.elapsed(), "camera", f"frame {path.name}")
+        self.record.frame_times.append(round(self.elapsed(), 3))
         return path
+
+    def measure(self, name: str, value: float, unit: str = "", low: float | None = None,
+                high: float | None = None) -> Any:
+        """Record a measurement; fail the test (plainly, not infra) when outside its limits.
+
+        It shows in the report, the picture and JUnit, and in the run-wide
+        ``measurements.csv``/``.json`` beside the artifacts.
+        """
+        from .reporting.measurements import Measurement
+
+        current = self.current
+        measurement = Measurement(name, value, unit=unit, low=low, high=high)
+        current.record.measurements.append((round(current.elapsed(), 3), measurement))
+        current.ctx.record_measurement(current.nodeid, measurement)
+        if not measurement.passed:
+            pytest.fail(measurement.failure() or f"{name} is outside its limits", pytrace=False)
+        return measurement
 
     def close(self) -> list[TeardownFailure]:
         """Run every teardown (reverse order); return the failures (Ctrl-C is re-raised)."""

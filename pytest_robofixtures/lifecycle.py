@@ -8,6 +8,7 @@ The plugin's ``robo`` fixture is a thin wrapper over :func:`test_scope`.
 from __future__ import annotations
 
 import contextlib
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -17,7 +18,7 @@ from .errors import TeardownError
 from .factory import Robo
 from .kinds.base import Registry
 from .modes import ModeScope, Outcome, RecordingOptions, ScopeResult
-from .report import TestRecord
+from .report import TestRecord, artifact_dir
 from .session import RoboSession
 from .shared import SharedResources
 from .teardown import TeardownFailure
@@ -66,6 +67,8 @@ def test_scope(session: RoboSession, registry: Registry, item: pytest.Item,
     """Open the test's recording, clock and guard; yield its Robo; tear down; close."""
     record = TestRecord(item.nodeid)
     session.records[item.nodeid] = record
+    # The artifacts folder holds only this run's files of the test.
+    shutil.rmtree(artifact_dir(session.settings.artifacts_dir, item.nodeid), ignore_errors=True)
     scope = session.mode.open_test(item.nodeid, options)
     record.recording = scope.recorder.path
     record.scrub = scope.recorder.scrubber.text

@@ -9,6 +9,7 @@ the mode and never asks which one it is.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -161,11 +162,14 @@ class LiveScope(ModeScope):
         if not self.write or outcome == Outcome.CONFIG_ERROR:
             self.recorder.close(discard=True)
             return ScopeResult(path)
-        if outcome == Outcome.FAILED_ATTEMPT and path.is_file():
+        if outcome == Outcome.FAILED_ATTEMPT:
+            # A failed attempt never becomes the recording: replay must not replay a flaky
+            # service, and --robo-record-mode=once must try such a test again.
+            kept = path.is_file()
             written = save_failed_attempt(self.recorder)
-            return ScopeResult(path, written, note=(
-                f"the previous recording {path.name} was kept; this failed attempt is in "
-                f"{written}"))
+            what = (f"the previous recording {path.name} was kept" if kept
+                    else "no recording was written")
+            return ScopeResult(path, written, note=f"{what}; this failed attempt is in {written}")
         report = self.recorder.close()
         return ScopeResult(path, report.path if report.written else None)
 
@@ -346,6 +350,9 @@ class SimMode(LiveMode):
                 from .sim.sandbox import Sandbox
 
                 self._sandbox = Sandbox(delay=self.settings.sim_delay).start()
+            # The sandbox's own logs reach the test as its ROC log; keep them out of pytest's
+            # "Captured log" sections, which would show them twice.
+            logging.getLogger("pytest_robofixtures.sim").propagate = False
         return self._sandbox
 
     def _info(self) -> dict[str, Any]:

@@ -44,6 +44,12 @@ class TestRecord:
     unused: list[str] = field(default_factory=list)
     #: notes about the recording (e.g. where a failed attempt was written)
     notes: list[str] = field(default_factory=list)
+    #: when each saved camera frame was taken (seconds on the test's axis)
+    frame_times: list[float] = field(default_factory=list)
+    #: (at, Measurement) of every ``robo.measure(...)``
+    measurements: list[tuple[float, Any]] = field(default_factory=list)
+    #: the timeline picture, once drawn
+    picture: Path | None = None
     recording: Path | None = None
     resources: list[str] = field(default_factory=list)
     #: called before a report is made, to pull in what is pending (e.g. ROC log records)
@@ -90,6 +96,11 @@ class TestRecord:
             out.append(("robo: ssh transcript", "\n".join(lines)))
         if self.frames:
             out.append(("robo: camera frames", "\n".join(str(p) for p in self.frames)))
+        if self.measurements:
+            out.append(("robo: measurements",
+                        "\n".join(m.describe() for _, m in self.measurements)))
+        if self.notes:
+            out.append(("robo: recording notes", "\n".join(self.notes)))
         if self.recording is not None:
             out.append(("robo: recording", str(self.recording)))
         return [(title, self.scrub(text)) for title, text in out]
@@ -101,6 +112,7 @@ class TestRecord:
         if self.recording is not None:
             props.append(("robo.recording", str(self.recording)))
         props.extend(("robo.frame", str(p)) for p in self.frames)
+        props.extend(m.junit_property() for _, m in self.measurements)
         return props
 
 

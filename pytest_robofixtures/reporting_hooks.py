@@ -19,6 +19,7 @@ from .errors import InfraError, classify
 from .journal import counts
 from .lifecycle import OUTCOMES_KEY, PhaseOutcomes
 from .modes import RecordingOptions
+from .report import artifact_dir
 from .session import RoboSession
 from .shared import SharedResources
 
@@ -86,11 +87,58 @@ class ReportHooks:
                 replaced = item.config.hook.pytest_robofixtures_report_section(
                     item=item, title=title, text=text)
                 report.sections.append((title, text if replaced is None else str(replaced)))
-        if call.when == "teardown" and record.frames:
-            _html_frames(item, report, record.frames)
         if call.when == "teardown":
+            failed = any(o == "failed" for o in outcomes.phases.values()) or report.failed
+            pictures = self.session.settings.pictures
+            if pictures == "all" or (pictures == "failed" and failed):
+                picture = self._picture(item, record)
+                if picture is not None:  # JUnit reads the report's copy of the properties
+                    report.user_properties = [*report.user_properties, ("robo.picture", picture)]
+            _html_extras(item, report, record, failed)
             self.session.records.pop(item.nodeid, None)
         return report
+
+    def _picture(self, item: pytest.Item, record: Any) -> str | None:
+        """Draw the test's timeline picture into its artifacts folder (with the plots extra)."""
+        from .reporting.picture import plots_available, save_timeline
+        from .reporting.timeline import timeline_from_events
+
+        if not plots_available():
+            return None
+        data = timeline_from_events(
+            [(e.at, e.resource, e.what) for e in record.timeline], title=item.nodeid,
+            waits=record.waits, ssh=record.ssh, status_updates=record.roc_history,
+            frames=record.frame_times, markers=[m.marker(at) for at, m in record.measurements],
+        )
+        folder = artifact_dir(self.session.settings.artifacts_dir, item.nodeid)
+        try:
+            record.picture = save_timeline(data, folder, "svg")
+        except Exception as exc:  # a report must never fail because a picture could not be drawn
+            record.notes.append(f"timeline picture not drawn: {type(exc).__name__}: {exc}")
+        if record.picture is None:
+            return None
+        return _relative(record.picture, self.session.settings.rootdir)
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        if getattr(config, "workerinput", None) is None:  # the controller (or a plain run)
+            from .reporting.measurements import clear_measurements
+
+            clear_measurements(self.session.settings.artifacts_dir)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_summary(self, prefix: list[Any], summary: list[Any],
+                                    postfix: list[Any], session: pytest.Session) -> None:
+        from .reporting.html import RunSummary, run_summary_html
+
+        stats = self.session.stats
+        line = summary_line(self.session)  # also settles the journal-based counts
+        counted = dict(stats.as_dict())
+        if line is not None and self.session.mode.live:
+            totals = counts(self.session.settings.journal_dir, self.session.run_id)
+            counted.update(provisioned=totals.created, torn_down=totals.deleted)
+        infra = [(nodeid, "infrastructure error") for nodeid in self.infra]
+        prefix.append(run_summary_html(RunSummary.from_stats(self.session.mode.label, counted,
+                                                             infra)))
 
     def _properties(self, item: pytest.Item, record: Any) -> list[tuple[str, object]]:
         root = self.session.settings.rootdir
@@ -150,7 +198,11 @@ class ReportHooks:
         if self._tail is not None:
             self._tail.stop()
         self.shared.close()
-        self.session.close()  # the sandbox's leak check runs before the counts are sent
+        self.session.close()
+        if getattr(config, "workerinput", None) is None:
+            from .reporting.measurements import merge_measurements
+
+            merge_measurements(self.session.settings.artifacts_dir)
         workeroutput = getattr(config, "workeroutput", None)
         if workeroutput is not None:
             workeroutput["robo_stats"] = json.dumps(self.session.stats.as_dict())
@@ -275,15 +327,25 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _html_frames(item: pytest.Item, report: pytest.TestReport, frames: list[Any]) -> None:
+def _html_extras(item: pytest.Item, report: pytest.TestReport, record: Any,
+                 failed: bool) -> None:
+    """Frames, the picture and (for failed tests, open without a click) our sections."""
     if not item.config.pluginmanager.hasplugin("html"):
         return
     try:
         from pytest_html import extras
     except ImportError:
         return
+    from .reporting.html import figure_html, section_html
+
     found = getattr(report, "extras", [])
-    for path in frames:
+    if record.picture is not None:
+        found.append(extras.html(figure_html(record.picture.read_bytes(), "svg",
+                                             alt=f"timeline of {item.nodeid}")))
+    if failed:
+        for title, text in record.sections():
+            found.append(extras.html(section_html(title, text, open_=True)))
+    for path in record.frames:
         data = base64.b64encode(path.read_bytes()).decode()
         found.append(extras.image(data, name=path.name, mime_type="image/jpeg", extension="jpg"))
     report.extras = found  # type: ignore[attr-defined]

@@ -73,11 +73,20 @@ class RoboSession:
         self._numbers = itertools.count(1)
         self._numbers_lock = threading.Lock()
         self._closed = False
+        self._measurements: Any = None
 
     @property
     def sandbox(self) -> Any:
         """The embedded sandbox of this process (``--robo-sim``), started on first use."""
         return getattr(self.mode, "sandbox", None)
+
+    def record_measurement(self, nodeid: str, measurement: Any) -> None:
+        """Add a row to this process's part of the run-wide measurement files."""
+        from .reporting.measurements import MeasurementLog
+
+        if self._measurements is None:
+            self._measurements = MeasurementLog(self.settings.artifacts_dir, self.worker)
+        self._measurements.add(nodeid, measurement)
 
     def next_name_number(self) -> int:
         """A counter over the whole process: names never repeat across its tests."""

@@ -67,6 +67,9 @@ _VALUES: list[tuple[str, str, str, str | None]] = [
      "after Ctrl-C during teardown, seconds to finish tearing down (default 30)", "30"),
     ("--robo-teardown-timeout", "robo_teardown_timeout",
      "seconds teardown waits for one resource to be gone (default 120)", "120"),
+    ("--robo-pictures", "robo_pictures",
+     "draw the timeline picture of: failed tests (default), all tests, or none "
+     "(needs the plots extra: matplotlib)", "failed"),
     ("--robo-allow-hosts", "robo_allow_hosts",
      "comma-separated hosts (host or host:port) the replay network guard lets through", None),
 ]
@@ -134,6 +137,7 @@ class RoboSettings:
     block_network: bool = False
     strict_replay: bool = False
     drift: str | None = None  # "report" or "strict"
+    pictures: str = "failed"  # failed, all or none
 
 
 def _value(config: pytest.Config, option: str, ini: str) -> str | None:
@@ -164,6 +168,14 @@ def _number(config: pytest.Config, option: str, ini: str, kind: type) -> float |
     if number < 0 or (number == 0 and option not in _ZERO_OK):
         raise pytest.UsageError(f"{option} / ini {ini} must be > 0, got {raw!r}")
     return number
+
+
+def _choice(config: pytest.Config, option: str, ini: str, choices: tuple[str, ...]) -> str:
+    raw = (_value(config, option, ini) or choices[0]).lower()
+    if raw not in choices:
+        raise pytest.UsageError(f"{option} / ini {ini} must be one of {', '.join(choices)}, "
+                                f"got {raw!r}")
+    return raw
 
 
 def load_settings(config: pytest.Config) -> RoboSettings:
@@ -237,6 +249,7 @@ def load_settings(config: pytest.Config) -> RoboSettings:
         block_network=bool(config.getini("robo_block_network") if block is None else block),
         strict_replay=bool(config.getini("robo_strict_replay") if strict is None else strict),
         drift=drift,
+        pictures=_choice(config, "--robo-pictures", "robo_pictures", ("failed", "all", "none")),
     )
 
 

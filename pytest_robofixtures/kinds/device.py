@@ -57,6 +57,7 @@ def find_device(robo: Robo, name: str | None = None,
         if labels and not _labels_match(device, labels):
             continue
         robo.devices.append(device)
+        robo.record.resources.append(f"device {device.name}")
         robo.event(f"device {device.name}", f"selected ({device.uuid}, ONLINE)")
         return device
     return None

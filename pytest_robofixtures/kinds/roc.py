@@ -55,6 +55,7 @@ class RocObjectKind(Kind["RocObjectHandle"]):
             elapsed=robo.elapsed,
         )
         robo.teardown.push(f"roc_object {object_id}", handle._close)
+        robo.record.resources.append(f"roc_object {object_id}")
         robo.event(f"roc {object_id}", "connected")
         return handle
 

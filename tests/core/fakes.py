@@ -30,6 +30,7 @@ def settings(tmp: Path, **overrides: Any) -> RoboSettings:
 class Names:
     def __init__(self) -> None:
         self._n = itertools.count(1)
+        self.measurements: list[Any] = []
 
     def new(self, hint: str) -> str:
         return f"robo-run-main-{next(self._n)}-{hint}"
@@ -77,3 +78,6 @@ class FakeContext:
 
     def next_name_number(self) -> int:
         return next(self._n)
+
+    def record_measurement(self, nodeid: str, measurement: Any) -> None:
+        self.measurements.append((nodeid, measurement))
