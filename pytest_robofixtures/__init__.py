@@ -3,3 +3,7 @@
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+from .common.errors import InfraError  # noqa: E402  (the public name: pytest_robofixtures.InfraError)
+
+__all__ = ["InfraError", "__version__"]

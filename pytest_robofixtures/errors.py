@@ -9,14 +9,7 @@ only them (the text ``InfraError`` is in every message, which is what ``--only-r
 
 from __future__ import annotations
 
-
-class InfraError(Exception):
-    """The infrastructure failed, not the code under test."""
-
-    what = "infrastructure error"
-
-    def __str__(self) -> str:
-        return f"InfraError ({self.what}): {super().__str__()}"
+from .common.errors import InfraError
 
 
 class ProvisioningTimeout(InfraError):
