@@ -15,6 +15,7 @@ import base64
 import io
 import json
 import os
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -307,6 +308,46 @@ class APIClient:
             )
         raise self._fail(Error, res, msg if msg is not None else payload, payload)
 
+    def find_instances(
+        self,
+        wdeployment_id: str | None = None,
+        statuses: Iterable[str] | None = ("INIT", "READY"),
+        *,
+        per_page: int = 100,
+    ) -> list[dict[str, Any]]:
+        """Details of your instances, filtered by deployment and status (not in 0.11.0).
+
+        Reconciles a create whose reply was lost: ``find_instances(wdid)`` lists the instances
+        on deployment ``wdid`` that are INIT or READY (a deployment holds one instance at a
+        time, so at most one), each as ``GET /instance/{id}`` returns it. ``statuses=None``
+        keeps every status (terminated instances included). Walks every page of
+        ``GET /instances``; an instance that vanishes between the list and the read is skipped.
+        """
+        wanted = None if statuses is None else frozenset(statuses)
+        terminal = wanted is None or bool(wanted & {"TERMINATED", "INIT_FAIL"})
+        ids: list[str] = []
+        page, pages = 1, 1
+        while page <= pages:
+            chunk, count = self.get_instances(
+                include_terminated=terminal, page=page, max_per_page=per_page
+            )
+            ids.extend(str(i) for i in chunk)
+            pages = int(count or 1)
+            page += 1
+        found = []
+        for iid in dict.fromkeys(ids):  # no duplicates if a page shifted under us
+            try:
+                info = self.get_instance_info(iid)
+            except InstanceNotFound:
+                continue
+            info.setdefault("id", iid)
+            if wdeployment_id is not None and info.get("deployment") != wdeployment_id:
+                continue
+            if wanted is not None and info.get("status") not in wanted:
+                continue
+            found.append(info)
+        return found
+
     def terminate_instance(self, instance_id: str) -> None:
         """Terminate a workspace instance (does not wait)."""
         res = self._request("POST", "/terminate/" + instance_id)
@@ -488,6 +529,30 @@ class APIClient:
     def deactivate_addon_drive(self, instance_id: str) -> None:
         """Deactivate the drive add-on."""
         self._addon_delete("drive", instance_id)
+
+    def activate_addon_vnc(self, instance_id: str) -> None:
+        """Activate the VNC add-on (then ``start_addon_vnc`` opens the user-visible session)."""
+        self._addon_post("vnc", instance_id)
+
+    def status_addon_vnc(self, instance_id: str) -> dict[str, Any]:
+        """Status of the VNC add-on: ``{'status': 'notfound'|'starting'|'active', ...}``."""
+        return self._addon_status("vnc", instance_id)
+
+    def start_addon_vnc(self, instance_id: str) -> None:
+        """Start the user-visible connection of the VNC add-on."""
+        res = self._request("POST", f"/addon/vnc/{instance_id}/start")
+        if not res.ok:
+            raise self._raw_error(res)
+
+    def stop_addon_vnc(self, instance_id: str) -> None:
+        """Stop the user-visible connection of the VNC add-on (the add-on stays applied)."""
+        res = self._request("POST", f"/addon/vnc/{instance_id}/stop")
+        if not res.ok:
+            raise self._raw_error(res)
+
+    def deactivate_addon_vnc(self, instance_id: str) -> None:
+        """Deactivate the VNC add-on."""
+        self._addon_delete("vnc", instance_id)
 
 
 __all__ = ["DEFAULT_BASE_URI", "APIClient"]

@@ -38,6 +38,34 @@ STATUSES = (INIT, INIT_FAIL, READY, TERMINATING, TERMINATED)
 
 StatusCallback = Callable[[str, float], None]
 
+#: The add-ons an instance can have (``activate_addon`` / ``wait_for_addon`` take these names).
+ADDONS = ("cam", "mistyproxy", "drive", "vnc")
+ADDON_ACTIVE = "active"
+ADDON_NOTFOUND = "notfound"
+
+
+def addon_ready(addon: str, payload: dict[str, Any]) -> bool:
+    """Whether an add-on status payload means "usable now".
+
+    ``active`` for every add-on; mistyproxy also needs its two proxy URLs, which the service adds
+    to the status once the proxy is up.
+    """
+    if payload.get("status") != ADDON_ACTIVE:
+        return False
+    if addon == "mistyproxy":
+        urls = payload.get("url")
+        return isinstance(urls, list) and len(urls) >= 2 and all(
+            isinstance(u, str) and u for u in urls
+        )
+    return True
+
+
+def _describe_addon(addon: str, payload: dict[str, Any]) -> str:
+    status = str(payload.get("status"))
+    if status == ADDON_ACTIVE and not addon_ready(addon, payload):
+        return f"{status} (no proxy urls yet)"
+    return status
+
 
 def _normalize_types(workspace_types: str | Sequence[str] | None) -> list[str] | None:
     if workspace_types is None:
@@ -66,7 +94,13 @@ class Instance:
         ssh_factory: SSHFactory | None = None,
         duration: int | None = None,
         vpn: bool = False,
+        on_created: Callable[[str], None] | None = None,
     ) -> None:
+        """Create an instance (or attach to ``instance_id``); see ``rerobots.Instance``.
+
+        ``on_created(instance_id)`` is called as soon as the reply of ``POST /new`` is parsed,
+        before any other request, so a caller can register teardown even if a later read fails.
+        """
         types = _normalize_types(workspace_types)
         if types is None and wdeployment_id is None and instance_id is None:
             raise ValueError(
@@ -120,6 +154,8 @@ class Instance:
             self._id = str(payload["id"])
             self._set_status(INIT)  # an instance always begins at INIT
             self.__sshkey = payload.get("sshkey")
+            if on_created is not None:
+                on_created(self._id)
         else:
             self._id = instance_id
             payload = self.apic.get_instance_info(instance_id)
@@ -317,30 +353,98 @@ class Instance:
             timeout=timeout, what=TERMINATED, on_change=on_change, backoff=backoff,
         )
 
-    def wait_addon_active(self, addon: str, timeout: float = 60) -> str:
-        """Poll the status of add-on ``addon`` (cam, mistyproxy, drive) until ``active``."""
-        statuses = {
-            "cam": self.status_addon_cam,
-            "mistyproxy": self.status_addon_mistyproxy,
-            "drive": self.status_addon_drive,
-        }
-        if addon not in statuses:
-            raise ValueError(f"unknown add-on {addon!r}; expected one of {sorted(statuses)}")
-        fetch = statuses[addon]
+    def _addon_status_of(self, addon: str) -> Callable[[], dict[str, Any]]:
+        if addon not in ADDONS:
+            raise ValueError(f"unknown add-on {addon!r}; expected one of {list(ADDONS)}")
+        fetch: Callable[[str], dict[str, Any]] = getattr(self.apic, f"status_addon_{addon}")
+        return lambda: fetch(self._id)
+
+    def wait_for_addon(
+        self,
+        addon: str,
+        timeout: float = 60,
+        *,
+        on_change: StatusCallback | None = None,
+        backoff: Backoff | None = None,
+    ) -> dict[str, Any]:
+        """Poll add-on ``addon`` until it is usable and return its status payload.
+
+        Usable means ``status == 'active'``, and for mistyproxy also both proxy URLs present
+        (``payload['url'] == [http_url, https_url]``). Polls adaptively on the shared clock;
+        ``on_change(state, elapsed)`` is called for each new state. While the add-on reads
+        ``notfound`` the instance's status is checked too, so a terminated instance fails at once
+        (:class:`InstanceNotReady`) instead of at the timeout; a timeout raises
+        :class:`WaitTimeout`.
+        """
+        status_of = self._addon_status_of(addon)
+
+        def fetch() -> dict[str, Any]:
+            payload = status_of()
+            if payload.get("status") == ADDON_NOTFOUND:
+                status = self.get_status()
+                if status != READY:
+                    raise InstanceNotReady(
+                        f"instance {self._id} is {status} while waiting for its {addon} add-on"
+                    )
+            return payload
+
+        changed = None
+        if on_change is not None:
+            report = on_change
+
+            def changed(payload: dict[str, Any], elapsed: float) -> None:
+                report(_describe_addon(addon, payload), elapsed)
+
         try:
-            poll(
-                lambda: str(fetch().get("status")),
-                lambda s: s == "active",
+            result = poll(
+                fetch,
+                lambda p: addon_ready(addon, p),
                 timeout=timeout,
-                what=f"the {addon} add-on of instance {self._id} to be active",
-                describe=str,
+                what=f"the {addon} add-on of instance {self._id} to be active"
+                + (" with its proxy urls" if addon == "mistyproxy" else ""),
+                describe=lambda p: _describe_addon(addon, p),
                 clock=self.clock,
+                backoff=backoff,
+                on_change=changed,
             )
         except PollTimeout as exc:
+            hint = ""
+            if isinstance(exc.last, dict) and exc.last.get("status") == ADDON_NOTFOUND:
+                hint = f" (the add-on is not applied: call activate_addon({addon!r}) first)"
             raise WaitTimeout(
-                str(exc), last=exc.last, polls=exc.polls, elapsed=exc.elapsed
+                f"{exc}{hint}", last=exc.last, polls=exc.polls, elapsed=exc.elapsed
             ) from exc
-        return "active"
+        return result.value
+
+    def wait_addon_active(self, addon: str, timeout: float = 60) -> str:
+        """Poll add-on ``addon`` until usable (see :meth:`wait_for_addon`); return ``'active'``."""
+        return str(self.wait_for_addon(addon, timeout=timeout).get("status"))
+
+    def activate_addon(
+        self,
+        addon: str,
+        *,
+        wait: bool = True,
+        timeout: float = 60,
+        on_change: StatusCallback | None = None,
+        backoff: Backoff | None = None,
+    ) -> dict[str, Any]:
+        """Activate add-on ``addon`` unless already applied; with ``wait``, wait until usable.
+
+        Returns the add-on's status payload: with ``wait`` it is ``active`` (mistyproxy with its
+        ``url`` pair). An activation the service reports as "already applied" (e.g. a retried
+        request whose first attempt went through) counts as done.
+        """
+        status_of = self._addon_status_of(addon)
+        if status_of().get("status") == ADDON_NOTFOUND:
+            try:
+                getattr(self.apic, f"activate_addon_{addon}")(self._id)
+            except Error as exc:
+                if "already applied" not in str(exc):
+                    raise
+        if not wait:
+            return status_of()
+        return self.wait_for_addon(addon, timeout=timeout, on_change=on_change, backoff=backoff)
 
     # -- termination -----------------------------------------------------------------------------
     def terminate(
@@ -493,9 +597,21 @@ class Instance:
         return self.get_vpn_newclient()
 
     # -- add-ons ---------------------------------------------------------------------------------
-    def activate_addon_cam(self) -> None:
-        """Activate the cam add-on."""
+    def activate_addon_cam(
+        self,
+        *,
+        wait: bool = False,
+        timeout: float = 60,
+        on_change: StatusCallback | None = None,
+    ) -> dict[str, Any] | None:
+        """Activate the cam add-on (as 0.11.0, returning None).
+
+        ``wait=True``: see :meth:`activate_addon`; returns the status payload once usable.
+        """
+        if wait:
+            return self.activate_addon("cam", timeout=timeout, on_change=on_change)
         self.apic.activate_addon_cam(self._id)
+        return None
 
     def status_addon_cam(self) -> dict[str, Any]:
         """Status of the cam add-on."""
@@ -513,9 +629,21 @@ class Instance:
             self._id, camera_id=camera_id, coding=coding, dformat=dformat
         )
 
-    def activate_addon_mistyproxy(self) -> None:
-        """Activate the mistyproxy add-on."""
+    def activate_addon_mistyproxy(
+        self,
+        *,
+        wait: bool = False,
+        timeout: float = 60,
+        on_change: StatusCallback | None = None,
+    ) -> dict[str, Any] | None:
+        """Activate the mistyproxy add-on (as 0.11.0, returning None).
+
+        ``wait=True``: see :meth:`activate_addon`; returns the status payload once usable.
+        """
+        if wait:
+            return self.activate_addon("mistyproxy", timeout=timeout, on_change=on_change)
         self.apic.activate_addon_mistyproxy(self._id)
+        return None
 
     def status_addon_mistyproxy(self) -> dict[str, Any]:
         """Status of the mistyproxy add-on (with ``url`` when active)."""
@@ -525,9 +653,21 @@ class Instance:
         """Deactivate the mistyproxy add-on."""
         self.apic.deactivate_addon_mistyproxy(self._id)
 
-    def activate_addon_drive(self) -> None:
-        """Activate the drive add-on."""
+    def activate_addon_drive(
+        self,
+        *,
+        wait: bool = False,
+        timeout: float = 60,
+        on_change: StatusCallback | None = None,
+    ) -> dict[str, Any] | None:
+        """Activate the drive add-on (as 0.11.0, returning None).
+
+        ``wait=True``: see :meth:`activate_addon`; returns the status payload once usable.
+        """
+        if wait:
+            return self.activate_addon("drive", timeout=timeout, on_change=on_change)
         self.apic.activate_addon_drive(self._id)
+        return None
 
     def status_addon_drive(self) -> dict[str, Any]:
         """Status of the drive add-on."""
@@ -541,8 +681,39 @@ class Instance:
         """Deactivate the drive add-on."""
         self.apic.deactivate_addon_drive(self._id)
 
+    # 0.11.0 has no Instance wrappers for VNC; these fill in the instance id like the others.
+    def activate_addon_vnc(
+        self,
+        *,
+        wait: bool = False,
+        timeout: float = 60,
+        on_change: StatusCallback | None = None,
+    ) -> dict[str, Any] | None:
+        """Activate the VNC add-on; ``wait=True``: see :meth:`activate_addon`."""
+        if wait:
+            return self.activate_addon("vnc", timeout=timeout, on_change=on_change)
+        self.apic.activate_addon_vnc(self._id)
+        return None
+
+    def status_addon_vnc(self) -> dict[str, Any]:
+        """Status of the VNC add-on."""
+        return self.apic.status_addon_vnc(self._id)
+
+    def start_addon_vnc(self) -> None:
+        """Start the user-visible VNC connection."""
+        self.apic.start_addon_vnc(self._id)
+
+    def stop_addon_vnc(self) -> None:
+        """Stop the user-visible VNC connection."""
+        self.apic.stop_addon_vnc(self._id)
+
+    def deactivate_addon_vnc(self) -> None:
+        """Deactivate the VNC add-on."""
+        self.apic.deactivate_addon_vnc(self._id)
+
 
 __all__ = [
+    "ADDONS",
     "INIT",
     "INIT_FAIL",
     "READY",
@@ -550,4 +721,5 @@ __all__ = [
     "TERMINATED",
     "TERMINATING",
     "Instance",
+    "addon_ready",
 ]

@@ -31,13 +31,14 @@ Routes (wire facts: ``reference/rerobots_api.md``):
   "This instance is busy. Try again later."}``; again while TERMINATING/TERMINATED → 200
 - ``POST /vpn/{id}`` → ``{"client_id", "ovpn"}`` (only for READY instances made with
   ``vpn: true``; otherwise 400/503 with ``error_message``)
-- add-ons ``cam``, ``mistyproxy``, ``drive`` on ``/addon/<name>/{id}``: POST activates (when
-  the deployment supports it and the instance is READY), GET answers ``{"status":
+- add-ons ``cam``, ``mistyproxy``, ``drive``, ``vnc`` on ``/addon/<name>/{id}``: POST
+  activates (when the deployment supports it and the instance is READY), GET answers ``{"status":
   "starting"|"active"}`` (404 when not applied), DELETE deactivates. ``cam`` also serves
   ``GET /addon/cam/{id}/{camera_id}/img`` → ``{"success": true, "format": "JPEG", "coding":
   "base64", "data": ...}`` (``success: false`` while starting); ``mistyproxy`` adds ``url:
   [http_url, https_url]`` once active (the http one is served by this app under ``/proxy/``);
-  ``drive`` takes commands on ``POST /addon/drive/{id}/tx``.
+  ``drive`` takes commands on ``POST /addon/drive/{id}/tx``; ``vnc`` has ``POST
+  /addon/vnc/{id}/start`` and ``/stop`` (its user-visible connection; 503 while starting).
 
 Lifecycle: INIT → READY after ``delay`` s (computed lazily from a monotonic clock on every
 request; the instance's :class:`SimSSHServer` is started at that moment, with the instance key
@@ -52,8 +53,8 @@ Seeded deployments (when ``deployments`` is None), region ``us:cali``:
 id                                            type          supported_addons            cameras
 ============================================  ============  ==========================  =======
 ``88cc70b9-0b83-55e9-9900-434800e14856``      fixed_misty2  cam, mistyproxy, drive      1
-``dcb05d0b-d0a5-59cc-90be-1b9091978d02``      null          cam                         2
-``b510ff34-418a-54cc-8562-8927b9501cdd``      null          cam                         2
+``dcb05d0b-d0a5-59cc-90be-1b9091978d02``      null          cam, vnc                    2
+``b510ff34-418a-54cc-8562-8927b9501cdd``      null          cam, vnc                    2
 ``1e65df67-5843-52d7-a598-685353628879``      basic_ur      cam                         1
 ============================================  ============  ==========================  =======
 
@@ -104,7 +105,7 @@ __all__ = ["RerobotsSim", "SEEDED_DEPLOYMENTS", "DEFAULT_TOKEN"]
 
 DEFAULT_TOKEN = "sim-rerobots-token"
 REGION = "us:cali"
-ADDONS = ("cam", "mistyproxy", "drive")
+ADDONS = ("cam", "mistyproxy", "drive", "vnc")
 
 BUSY_DEPLOYMENTS = "All matching workspace deployments are busy. Try again later."
 BUSY_INSTANCE = "This instance is busy. Try again later."
@@ -114,9 +115,9 @@ SEEDED_DEPLOYMENTS: list[dict[str, Any]] = [
      "supported_addons": ["cam", "mistyproxy", "drive"], "cameras": 1,
      "desc": "Misty II on a fixed mount, in the sandbox"},
     {"id": "dcb05d0b-d0a5-59cc-90be-1b9091978d02", "type": "null",
-     "supported_addons": ["cam"], "cameras": 2, "desc": "null workspace, in the sandbox"},
+     "supported_addons": ["cam", "vnc"], "cameras": 2, "desc": "null workspace, in the sandbox"},
     {"id": "b510ff34-418a-54cc-8562-8927b9501cdd", "type": "null",
-     "supported_addons": ["cam"], "cameras": 2, "desc": "null workspace, in the sandbox"},
+     "supported_addons": ["cam", "vnc"], "cameras": 2, "desc": "null workspace, in the sandbox"},
     {"id": "1e65df67-5843-52d7-a598-685353628879", "type": "basic_ur",
      "supported_addons": ["cam"], "cameras": 1, "desc": "UR arm on a table, in the sandbox"},
 ]
@@ -171,9 +172,15 @@ class _Addon:
     status: str = "starting"
     token: str = ""
     commands: list[Any] = field(default_factory=list)
+    running: bool = False  # vnc: the user-visible connection is started
 
     def as_dict(self) -> dict[str, Any]:
-        return {"addon": self.name, "instance": self.instance, "status": self.status}
+        out: dict[str, Any] = {
+            "addon": self.name, "instance": self.instance, "status": self.status,
+        }
+        if self.name == "vnc":
+            out["running"] = self.running
+        return out
 
 
 @dataclass
@@ -260,6 +267,7 @@ class RerobotsSim(SimApp):
         r("/vpn/<iid>", self._vpn, ["POST"])
         r("/addon/cam/<iid>/<camera_id>/img", self._cam_img, ["GET"])
         r("/addon/drive/<iid>/tx", self._drive_tx, ["POST"])
+        r("/addon/vnc/<iid>/<action>", self._vnc_action, ["POST"])
         r("/addon/<addon>/<iid>", self._addon_activate, ["POST"])
         r("/addon/<addon>/<iid>", self._addon_status, ["GET"])
         r("/addon/<addon>/<iid>", self._addon_deactivate, ["DELETE"])
@@ -655,6 +663,20 @@ class RerobotsSim(SimApp):
             source = inst.cameras[int(camera_id)]
         data = base64.b64encode(source.next_jpeg()).decode("ascii")
         return json_response({"success": True, "format": "JPEG", "coding": "base64", "data": data})
+
+    def _vnc_action(self, request: Request, iid: str, action: str) -> Response:
+        if action not in ("start", "stop"):
+            return _error(f"no such route: POST /addon/vnc/{iid}/{action}", 404)
+        with self.lock:
+            self._tick()
+            inst = self.instances.get(iid)
+            state = inst.addons.get("vnc") if inst is not None else None
+            if inst is None or state is None:
+                return _error("instance not found, or vnc add-on not applied", 404)
+            if state.status != "active":
+                return _error("vnc add-on is starting", 503)
+            state.running = action == "start"
+        return json_response({"success": True})
 
     def _drive_tx(self, request: Request, iid: str) -> Response:
         try:
