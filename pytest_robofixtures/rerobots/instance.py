@@ -583,10 +583,39 @@ class Instance:
     # -- deployment, vpn -------------------------------------------------------------------------
     def get_wdeployment_info(self) -> dict[str, Any]:
         """Details of this instance's workspace deployment."""
+        return self.apic.get_wdeployment_info(self._deployment())
+
+    def _deployment(self) -> str:
         if self._wdeployment_id is None:
             self.get_status()
         assert self._wdeployment_id is not None
-        return self.apic.get_wdeployment_info(self._wdeployment_id)
+        return self._wdeployment_id
+
+    def get_access_rules(self, to_user: str | None = None) -> list[dict[str, Any]]:
+        """Access rules of this instance's workspace deployment."""
+        return self.apic.get_access_rules(wdeployment_id=self._deployment(), to_user=to_user)
+
+    def create_access_rule(self, capability: str, to_user: str | None = None) -> int:
+        """Add an access rule to this instance's deployment; return its id."""
+        return self.apic.create_access_rule(
+            wdeployment_id=self._deployment(), capability=capability, to_user=to_user
+        )
+
+    def del_access_rule(self, rule_id: int | str) -> None:
+        """Delete an access rule of this instance's deployment."""
+        self.apic.del_access_rule(wdeployment_id=self._deployment(), rule_id=rule_id)
+
+    def get_firewall_rules(self) -> list[dict[str, Any]]:
+        """The firewall rules of this instance."""
+        return self.apic.get_firewall_rules(self._id)
+
+    def add_firewall_rule(self, action: str, source_address: str | None = None) -> None:
+        """Append a firewall rule (ACCEPT, DROP or REJECT, for a CIDR or every source)."""
+        self.apic.add_firewall_rule(self._id, action=action, source_address=source_address)
+
+    def flush_firewall_rules(self) -> None:
+        """Remove every firewall rule of this instance."""
+        self.apic.flush_firewall_rules(self._id)
 
     def get_vpn_newclient(self) -> dict[str, Any]:
         """Create an OpenVPN client: ``{client_id, ovpn}``."""

@@ -40,6 +40,28 @@ Routes (wire facts: ``reference/rerobots_api.md``):
   ``drive`` takes commands on ``POST /addon/drive/{id}/tx``; ``vnc`` has ``POST
   /addon/vnc/{id}/start`` and ``/stop`` (its user-visible connection; 503 while starting).
 
+- ``GET /instance/{id}/sshkey`` → ``{"key": <generated private key>}`` (404 when the instance
+  was made with the user's own public key)
+- access rules: ``GET /rules`` and ``GET /deployment/{wdid}/rules`` (``to_user`` filter) →
+  ``{"rules": [{id, date_created, user, wdeployment_id, capability, param}]}``; ``POST
+  /deployment/{wdid}/rule {"cap", "user"?}`` → ``{"rule_id": n}`` (``user`` defaults to ``*``,
+  everyone); ``DELETE /deployment/{wdid}/rule/{rid}``. ``CAP_NO_INSTANTIATE`` refuses ``/new``
+  (403 ``error_message``); the newest rule naming the user wins, else the newest for ``*``.
+- reservations: ``POST /new`` with ``reserve: true`` on a busy target → ``{"success": false,
+  "id": <reservation id>}``; ``GET /reservations`` → ``{"reservations": [{id, target,
+  created}]}``; ``DELETE /reservation/{rid}``. A reservation becomes an instance as soon as a
+  matching deployment is free.
+- firewall: ``GET /firewall/{id}`` → ``{"rules": [{"src"?, "action"}]}`` in order; ``POST`` appends
+  (``action`` ACCEPT/DROP/REJECT, ``src`` an address or CIDR, normalised); ``DELETE`` flushes.
+  The instance's SSH server applies them: the first rule matching the peer decides, a refused
+  connection is closed at once (DROP and REJECT alike); no rule matching: accepted.
+- tokens: ``POST /revoke/{sha256 hex}`` revokes a token this sandbox issued (404 unknown);
+  ``POST /purge`` revokes all of them. ``POST /_admin/tokens`` (or :meth:`issue_token`) issues a
+  new valid one.
+
+The field shapes of rules, reservations and firewall rules beyond what 0.11.0 reads are the
+sandbox's choice (the public sources do not show the real service's).
+
 Lifecycle: INIT → READY after ``delay`` s (computed lazily from a monotonic clock on every
 request; the instance's :class:`SimSSHServer` is started at that moment, with the instance key
 authorized, cwd a per-instance scratch dir) → ``terminate`` → TERMINATING (SSH server stopped,
@@ -80,6 +102,9 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
+import ipaddress
+import itertools
 import math
 import random
 import shutil
@@ -109,6 +134,9 @@ ADDONS = ("cam", "mistyproxy", "drive", "vnc")
 
 BUSY_DEPLOYMENTS = "All matching workspace deployments are busy. Try again later."
 BUSY_INSTANCE = "This instance is busy. Try again later."
+DEFAULT_USER = "sim-user"
+CAPABILITIES = ("CAP_NO_INSTANTIATE", "CAP_INSTANTIATE")
+FIREWALL_ACTIONS = ("ACCEPT", "DROP", "REJECT")
 
 SEEDED_DEPLOYMENTS: list[dict[str, Any]] = [
     {"id": "88cc70b9-0b83-55e9-9900-434800e14856", "type": "fixed_misty2",
@@ -206,6 +234,16 @@ class _Instance:
     addons: dict[str, _Addon] = field(default_factory=dict)
     cameras: list[FrameSource] = field(default_factory=list)
     vpn_clients: list[str] = field(default_factory=list)
+    firewall: list[dict[str, str]] = field(default_factory=list)
+
+    def admits(self, address: str) -> bool:
+        """Whether the firewall lets ``address`` in: the first matching rule decides."""
+        ip = ipaddress.ip_address(address)
+        for rule in self.firewall:
+            src = rule.get("src")
+            if src is None or ip in ipaddress.ip_network(src, strict=False):
+                return rule["action"] == "ACCEPT"
+        return True
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -221,6 +259,25 @@ class _Instance:
         return out
 
 
+@dataclass
+class _Reservation:
+    """A request for a busy deployment, fulfilled when it frees up."""
+
+    id: str
+    target: str  # deployment id or workspace type, as posted
+    created: str
+    authorized: str
+    private_key: str | None
+    host_key: paramiko.PKey
+    vpn: bool
+    expire_d: float | None
+    eurl: str | None
+    instance: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "target": self.target, "created": self.created}
+
+
 class RerobotsSim(SimApp):
     """The rerobots API sandbox: deployments, instances with real SSH, cam/mistyproxy/drive."""
 
@@ -230,12 +287,21 @@ class RerobotsSim(SimApp):
         delay: float = 0.5,
         scratch_root: Path | None = None,
         deployments: list[dict[str, Any]] | None = None,
-        seed: int = 0,
+        seed: int | None = None,
+        user: str = DEFAULT_USER,
     ) -> None:
         super().__init__()
         self.token = token
+        self.user = user
         self.delay = float(delay)
+        self.seed = seed
+        # No seed: fresh ids on every start, so two runs never share an instance id.
         self._rng = random.Random(seed)
+        self._tokens: set[str] = {token}
+        self._revoked: set[str] = set()  # hex SHA-256 of revoked tokens
+        self.rules: list[dict[str, Any]] = []
+        self._rule_ids = itertools.count(1)
+        self.reservations: dict[str, _Reservation] = {}
         self._own_scratch = scratch_root is None
         self.scratch_root = (
             Path(tempfile.mkdtemp(prefix="rerobots-sim-")) if scratch_root is None
@@ -262,6 +328,18 @@ class RerobotsSim(SimApp):
         r("/deployment/<wdid>", self._get_deployment, ["GET"])
         r("/instances", self._list_instances, ["GET"])
         r("/instance/<iid>", self._get_instance, ["GET"])
+        r("/instance/<iid>/sshkey", self._get_sshkey, ["GET"])
+        r("/rules", self._list_rules, ["GET"])
+        r("/deployment/<wdid>/rules", self._list_rules, ["GET"])
+        r("/deployment/<wdid>/rule", self._add_rule, ["POST"])
+        r("/deployment/<wdid>/rule/<rid>", self._del_rule, ["DELETE"])
+        r("/reservations", self._list_reservations, ["GET"])
+        r("/reservation/<rid>", self._cancel_reservation, ["DELETE"])
+        r("/firewall/<iid>", self._get_firewall, ["GET"])
+        r("/firewall/<iid>", self._add_firewall, ["POST"])
+        r("/firewall/<iid>", self._flush_firewall, ["DELETE"])
+        r("/revoke/<sha256>", self._revoke, ["POST"])
+        r("/purge", self._purge, ["POST"])
         r("/new/<target>", self._new, ["POST"])
         r("/terminate/<iid>", self._terminate, ["POST"])
         r("/vpn/<iid>", self._vpn, ["POST"])
@@ -275,6 +353,7 @@ class RerobotsSim(SimApp):
         r("/proxy/<token>/<path:rest>", self._proxy, ["GET", "POST", "PUT", "DELETE"])
         r(f"{self.ADMIN}/instances/next", self._admin_next, ["POST"])
         r(f"{self.ADMIN}/deployments/<wdid>/busy", self._admin_busy, ["POST"])
+        r(f"{self.ADMIN}/tokens", self._admin_token, ["POST"])
 
     # -- knobs -------------------------------------------------------------------------------
     def fail_next_instance(self) -> None:
@@ -305,14 +384,22 @@ class RerobotsSim(SimApp):
             self._tick()
             return self.instances[instance_id].status
 
+    def issue_token(self) -> str:
+        """A new valid API token (e.g. one a test then revokes)."""
+        with self.lock:
+            token = f"sim-token-{self._uuid()}"
+            self._tokens.add(token)
+            return token
+
     def live_resources(self) -> dict[str, list[dict[str, Any]]]:
-        """Instances not TERMINATED/INIT_FAIL and applied add-ons, for leak checks."""
+        """Instances not TERMINATED/INIT_FAIL, applied add-ons, pending reservations."""
         with self.lock:
             self._tick()
             live = [i for i in self.instances.values() if i.status not in TERMINAL]
             return {
                 "instances": [i.as_dict() for i in live],
                 "addons": [a.as_dict() for i in live for a in i.addons.values()],
+                "reservations": [r.as_dict() for r in self.reservations.values()],
             }
 
     def close(self) -> None:
@@ -335,7 +422,10 @@ class RerobotsSim(SimApp):
             return None
         header = request.headers.get("Authorization", "")
         scheme, _, value = header.partition(" ")
-        if scheme.lower() != "bearer" or value.strip() != self.token:
+        token = value.strip()
+        with self.lock:
+            valid = token in self._tokens and _sha256(token) not in self._revoked
+        if scheme.lower() != "bearer" or not valid:
             return _error("wrong authorization token", 400)
         return None
 
@@ -360,8 +450,56 @@ class RerobotsSim(SimApp):
     def _tick(self) -> None:
         """Advance every instance and add-on to where the clock says it is (lock held)."""
         now = time.monotonic()
-        for inst in self.instances.values():
+        for inst in list(self.instances.values()):
             self._advance(inst, now)
+        self._fulfil_reservations(now)
+
+    def _fulfil_reservations(self, now: float) -> None:
+        """Turn the oldest reservation of each freed deployment into an instance (lock held)."""
+        for res in list(self.reservations.values()):
+            free = [
+                d for d in self._candidates(res.target) if not d.busy and self._may_instantiate(d)
+            ]
+            if not free:
+                continue
+            inst = self._create_instance(
+                free[0], now, authorized=res.authorized, private_key=res.private_key,
+                host_key=res.host_key, vpn=res.vpn, expire_d=res.expire_d, eurl=res.eurl,
+                reserve=True,
+            )
+            res.instance = inst.id
+            del self.reservations[res.id]
+            self._advance(inst, now)
+
+    def _candidates(self, target: str) -> list[_Deployment]:
+        if target in self.deployments:
+            return [self.deployments[target]]
+        return [d for d in self.deployments.values() if d.type == target]
+
+    def _may_instantiate(self, dep: _Deployment) -> bool:
+        """Access rules: the newest rule naming this user wins, else the newest for everyone."""
+        mine = [r for r in self.rules if r["wdeployment_id"] == dep.id and r["user"] == self.user]
+        anyone = [r for r in self.rules if r["wdeployment_id"] == dep.id and r["user"] == "*"]
+        for rules in (mine, anyone):
+            if rules:
+                return bool(rules[-1]["capability"] == "CAP_INSTANTIATE")
+        return True
+
+    def _create_instance(
+        self, dep: _Deployment, now: float, *, authorized: str, private_key: str | None,
+        host_key: paramiko.PKey, vpn: bool, expire_d: float | None, eurl: str | None,
+        reserve: bool,
+    ) -> _Instance:
+        inst = _Instance(
+            id=self._uuid(), deployment=dep, created=now, starttime=_stamp(),
+            outcome=self._next_outcome, host_key=host_key, authorized=authorized,
+            private_key=private_key, vpn=vpn, expire_d=expire_d, eurl=eurl, reserve=reserve,
+        )
+        self._next_outcome = "ready"
+        dep.holder = inst.id
+        dep.icounter += 1
+        self.instances[inst.id] = inst
+        return inst
 
     def _advance(self, inst: _Instance, now: float) -> None:
         while True:
@@ -395,7 +533,9 @@ class RerobotsSim(SimApp):
         try:
             scratch.mkdir(parents=True, exist_ok=True)
             inst.scratch = scratch
-            inst.ssh = SimSSHServer(scratch, [inst.authorized], host_key=inst.host_key).start()
+            inst.ssh = SimSSHServer(
+                scratch, [inst.authorized], host_key=inst.host_key, admit=inst.admits
+            ).start()
         except OSError:
             self._finish(inst, "INIT_FAIL")
             return
@@ -531,29 +671,31 @@ class RerobotsSim(SimApp):
         if public is None:
             private_key, public = generate_rsa_key()
         host_key = generate_host_key()
+        reserve = bool(body.get("reserve"))
         with self.lock:
             self._tick()
-            if target in self.deployments:
-                candidates = [self.deployments[target]]
-            else:
-                candidates = [d for d in self.deployments.values() if d.type == target]
-                if not candidates:
-                    return _error("no workspace deployment or type matches " + target, 404)
-            free = [d for d in candidates if not d.busy]
+            candidates = self._candidates(target)
+            if not candidates:
+                return _error("no workspace deployment or type matches " + target, 404)
+            allowed = [d for d in candidates if self._may_instantiate(d)]
+            if not allowed:
+                return _error("not permitted to instantiate " + target + " (access rules)", 403)
+            free = [d for d in allowed if not d.busy]
+            if not free and reserve:
+                rid = self._uuid()
+                self.reservations[rid] = _Reservation(
+                    id=rid, target=target, created=_stamp(), authorized=public,
+                    private_key=private_key, host_key=host_key, vpn=bool(body.get("vpn")),
+                    expire_d=None if expire is None else float(expire), eurl=eurl,
+                )
+                return json_response({"success": False, "id": rid})
             if not free:
                 return json_response({"result_message": BUSY_DEPLOYMENTS}, 503)
-            dep = free[0]
-            inst = _Instance(
-                id=self._uuid(), deployment=dep, created=time.monotonic(), starttime=_stamp(),
-                outcome=self._next_outcome, host_key=host_key, authorized=public,
-                private_key=private_key, vpn=bool(body.get("vpn")),
-                expire_d=None if expire is None else float(expire), eurl=eurl,
-                reserve=bool(body.get("reserve")),
+            inst = self._create_instance(
+                free[0], time.monotonic(), authorized=public, private_key=private_key,
+                host_key=host_key, vpn=bool(body.get("vpn")),
+                expire_d=None if expire is None else float(expire), eurl=eurl, reserve=reserve,
             )
-            self._next_outcome = "ready"
-            dep.holder = inst.id
-            dep.icounter += 1
-            self.instances[inst.id] = inst
             if self.delay <= 0:
                 self._tick()
         payload: dict[str, Any] = {"success": True, "id": inst.id}
@@ -588,6 +730,137 @@ class RerobotsSim(SimApp):
             client_id = self._uuid()
             inst.vpn_clients.append(client_id)
         return json_response({"client_id": client_id, "ovpn": _ovpn(inst.id, client_id)})
+
+    def _get_sshkey(self, request: Request, iid: str) -> Response:
+        """The generated private key of an instance (how a fulfilled reservation gets it)."""
+        with self.lock:
+            self._tick()
+            inst = self.instances.get(iid)
+            if inst is None:
+                return _error("instance not found", 404)
+            if inst.private_key is None:
+                return _error("this instance was made with your own public key", 404)
+            return json_response({"key": inst.private_key})
+
+    # -- handlers: access rules ----------------------------------------------------------------
+    def _list_rules(self, request: Request, wdid: str | None = None) -> Response:
+        to_user = request.args.get("to_user")
+        with self.lock:
+            if wdid is not None and wdid not in self.deployments:
+                return _error("no workspace deployment found with given ID", 404)
+            rules = [
+                dict(r) for r in self.rules
+                if (wdid is None or r["wdeployment_id"] == wdid)
+                and (to_user is None or r["user"] == to_user)
+            ]
+        return json_response({"rules": rules})
+
+    def _add_rule(self, request: Request, wdid: str) -> Response:
+        try:
+            body = read_json(request)
+        except ValueError:
+            return _error("request body is not valid JSON", 400)
+        if not isinstance(body, dict) or set(body) - {"cap", "user"}:
+            return _error("body must be an object with cap and optionally user", 400)
+        if body.get("cap") not in CAPABILITIES:
+            return _error(f"cap must be one of {', '.join(CAPABILITIES)}", 400)
+        user = body.get("user", "*")
+        if not isinstance(user, str) or not user:
+            return _error("user must be a non-empty string", 400)
+        with self.lock:
+            if wdid not in self.deployments:
+                return _error("no workspace deployment found with given ID", 404)
+            rule = {
+                "id": next(self._rule_ids), "date_created": _stamp(), "user": user,
+                "wdeployment_id": wdid, "capability": body["cap"], "param": 0,
+            }
+            self.rules.append(rule)
+        return json_response({"rule_id": rule["id"]})
+
+    def _del_rule(self, request: Request, wdid: str, rid: str) -> Response:
+        with self.lock:
+            if wdid not in self.deployments:
+                return _error("no workspace deployment found with given ID", 404)
+            kept = [r for r in self.rules if not (r["wdeployment_id"] == wdid
+                                                  and str(r["id"]) == rid)]
+            if len(kept) == len(self.rules):
+                return _error("rule not found", 404)
+            self.rules = kept
+        return json_response({"success": True})
+
+    # -- handlers: reservations ----------------------------------------------------------------
+    def _list_reservations(self, request: Request) -> Response:
+        with self.lock:
+            self._tick()
+            return json_response(
+                {"reservations": [r.as_dict() for r in self.reservations.values()]}
+            )
+
+    def _cancel_reservation(self, request: Request, rid: str) -> Response:
+        with self.lock:
+            self._tick()
+            if self.reservations.pop(rid, None) is None:
+                return _error("reservation not found", 404)
+        return json_response({"success": True})
+
+    # -- handlers: firewall --------------------------------------------------------------------
+    def _get_firewall(self, request: Request, iid: str) -> Response:
+        with self.lock:
+            self._tick()
+            inst = self.instances.get(iid)
+            if inst is None:
+                return _error("instance not found", 404)
+            return json_response({"rules": [dict(r) for r in inst.firewall]})
+
+    def _add_firewall(self, request: Request, iid: str) -> Response:
+        try:
+            body = read_json(request)
+        except ValueError:
+            return _error("request body is not valid JSON", 400)
+        if not isinstance(body, dict) or set(body) - {"src", "action"}:
+            return _error("body must be an object with action and optionally src", 400)
+        action = body.get("action")
+        if action not in FIREWALL_ACTIONS:
+            return _error(f"action must be one of {', '.join(FIREWALL_ACTIONS)}", 400)
+        rule = {"action": str(action)}
+        if "src" in body:
+            try:
+                network = ipaddress.ip_network(str(body["src"]), strict=False)
+            except ValueError:
+                return _error(f"src is not an address or CIDR: {body['src']!r}", 400)
+            rule = {"src": str(network), "action": str(action)}
+        with self.lock:
+            self._tick()
+            inst = self._ready_instance(iid)
+            if isinstance(inst, Response):
+                return inst
+            inst.firewall.append(rule)
+        return json_response({"success": True})
+
+    def _flush_firewall(self, request: Request, iid: str) -> Response:
+        with self.lock:
+            self._tick()
+            inst = self._ready_instance(iid)
+            if isinstance(inst, Response):
+                return inst
+            inst.firewall.clear()
+        return json_response({"success": True})
+
+    # -- handlers: tokens ----------------------------------------------------------------------
+    def _revoke(self, request: Request, sha256: str) -> Response:
+        digest = sha256.lower()
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            return _error("expected the hex SHA-256 of a token", 400)
+        with self.lock:
+            if digest not in {_sha256(t) for t in self._tokens}:
+                return _error("token not found", 404)
+            self._revoked.add(digest)
+        return json_response({"success": True})
+
+    def _purge(self, request: Request) -> Response:
+        with self.lock:
+            self._revoked.update(_sha256(t) for t in self._tokens)
+        return json_response({"success": True})
 
     # -- handlers: add-ons -------------------------------------------------------------------
     def _ready_instance(self, iid: str) -> _Instance | Response:
@@ -725,6 +998,10 @@ class RerobotsSim(SimApp):
             self._next_outcome = outcome
         return json_response({"next": outcome})
 
+    def _admin_token(self, request: Request) -> Response:
+        """``POST /_admin/tokens``: issue a new valid token (e.g. after a purge)."""
+        return json_response({"token": self.issue_token()}, 201)
+
     def _admin_busy(self, request: Request, wdid: str) -> Response:
         try:
             body = read_json(request) or {}
@@ -742,6 +1019,10 @@ class RerobotsSim(SimApp):
 
 
 # -- helpers -----------------------------------------------------------------------------------
+
+
+def _sha256(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def _paging(args: Any) -> tuple[int, int | None]:

@@ -27,7 +27,7 @@ import socket
 import struct
 import subprocess
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
@@ -364,8 +364,11 @@ class SimSSHServer:
         host_key: paramiko.PKey | None = None,
         username: str = "root",
         port: int = 0,
+        admit: Callable[[str], bool] | None = None,
     ) -> None:
         self.root = Path(root)
+        #: Called with the peer's address on each connection; False closes it (a firewall).
+        self.admit = admit
         self.username = username
         self.host_key = host_key if host_key is not None else generate_host_key()
         self._authorized = {parse_public_key(line).asbytes() for line in authorized_keys}
@@ -485,6 +488,9 @@ class SimSSHServer:
             sel.close()
 
     def _serve(self, conn: socket.socket) -> None:
+        if self.admit is not None and not self.admit(conn.getpeername()[0]):
+            self._close_socket(conn)
+            return
         transport = _ServerTransport(conn)
         transport.add_server_key(self.host_key)
         transport.set_subsystem_handler(
