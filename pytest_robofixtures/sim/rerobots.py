@@ -94,8 +94,11 @@ Fault knobs (Python method / admin endpoint, no token needed on admin endpoints)
 - the generic HTTP faults of :class:`SimApp` (``/_admin/faults``) and ``GET /_admin/resources``
   (:meth:`RerobotsSim.live_resources`: instances not TERMINATED/INIT_FAIL, active add-ons).
 
-Ids (instances, VPN clients, proxy tokens) come from a ``random.Random(seed)``, so the same
-sequence of calls gives the same ids; key material is random.
+Ids (instances, reservations, VPN clients, proxy and issued tokens) come from a
+``random.Random(seed)``: without a seed they are fresh on every start (two runs never share an
+id), with ``seed=N`` the same sequence of calls gives the same ids. Camera frames depend only on
+each camera's frame counter (never on the clock), so the same sequence of snapshots gives
+byte-identical JPEGs. Key material is always random.
 """
 
 from __future__ import annotations

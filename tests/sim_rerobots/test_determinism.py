@@ -1,0 +1,55 @@
+"""Ids random per start unless seeded; seeded runs give byte-identical camera frames."""
+
+from __future__ import annotations
+
+import base64
+import time
+from pathlib import Path
+
+from pytest_robofixtures.sim._wsgi import SimServer
+from pytest_robofixtures.sim.rerobots import SEEDED_DEPLOYMENTS, RerobotsSim
+
+from .conftest import TOKEN, Sandbox
+
+NULL_A = SEEDED_DEPLOYMENTS[1]["id"]
+
+
+def _run(
+    tmp: Path, seed: int | None, snapshots: int = 3, pause: float = 0.0
+) -> tuple[list[str], list[bytes]]:
+    """One sandbox start: instances, a reservation, a token, cam snapshots; ids and JPEGs seen."""
+    app = RerobotsSim(token=TOKEN, delay=0.05, scratch_root=tmp, seed=seed)
+    with SimServer(app) as server:
+        box = Sandbox(app, server)
+        try:
+            ids = [box.new(NULL_A)["id"], box.new("null")["id"]]
+            box.wait_status(ids[0], "READY")
+            ids.append(box.post(f"/new/{NULL_A}", json={"reserve": True}).json()["id"])
+            ids.append(box.post("/_admin/tokens").json()["token"])
+            assert box.post(f"/addon/cam/{ids[0]}").status_code == 200
+            frames: list[bytes] = []
+            while len(frames) < snapshots:
+                body = box.get(f"/addon/cam/{ids[0]}/1/img").json()
+                if body["success"]:
+                    frames.append(base64.b64decode(body["data"]))
+                    time.sleep(pause)
+        finally:
+            box.http.close()
+    return ids, frames
+
+
+def test_without_a_seed_ids_are_fresh_on_every_start(tmp_path: Path) -> None:
+    first, _ = _run(tmp_path / "a", None, snapshots=1)
+    second, _ = _run(tmp_path / "b", None, snapshots=1)
+    assert len(set(first)) == 4 and not set(first) & set(second)
+
+
+def test_a_seed_reproduces_ids_and_camera_frames_byte_for_byte(tmp_path: Path) -> None:
+    ids_a, frames_a = _run(tmp_path / "a", 11)
+    # Slower snapshots in the second run: the frame counter decides the picture, not the clock.
+    ids_b, frames_b = _run(tmp_path / "b", 11, pause=0.2)
+    assert ids_a == ids_b
+    assert frames_a == frames_b
+    assert len(set(frames_a)) == len(frames_a)  # and the picture moves from frame to frame
+    ids_c, _ = _run(tmp_path / "c", 12, snapshots=1)
+    assert not set(ids_c) & set(ids_a)
