@@ -40,7 +40,6 @@ import re
 import selectors
 import signal
 import socket
-import struct
 import subprocess
 import threading
 from collections.abc import Callable, Iterable
@@ -364,52 +363,6 @@ def _exec_user(run_as: str | None) -> tuple[int, int] | None:
 
 # -- the SSH server --------------------------------------------------------------------------
 
-_CHANNEL_REPLIES = (bytes([99]), bytes([100]))  # MSG_CHANNEL_SUCCESS, MSG_CHANNEL_FAILURE
-
-
-class _ServerTransport(paramiko.Transport):
-    """A server transport that counts the channel-request replies it has sent.
-
-    paramiko answers an exec request only after ``check_channel_exec_request`` returns, so a
-    fast command could otherwise close its channel before the client heard "success", and the
-    client would report "Channel closed". The exec thread waits for the reply before closing.
-    """
-
-    def __init__(self, sock: socket.socket) -> None:
-        super().__init__(sock)
-        self._replies: dict[int, int] = {}
-        self._replies_cv = threading.Condition()
-
-    def _send_user_message(self, data: Any) -> None:
-        super()._send_user_message(data)  # type: ignore[misc]
-        raw = data.asbytes() if hasattr(data, "asbytes") else bytes(data)
-        if raw[:1] in _CHANNEL_REPLIES and len(raw) >= 5:
-            chanid = struct.unpack(">I", raw[1:5])[0]
-            with self._replies_cv:
-                self._replies[chanid] = self._replies.get(chanid, 0) + 1
-                self._replies_cv.notify_all()
-
-    def close(self) -> None:
-        """Close the connection and wake whoever waits for a reply."""
-        super().close()
-        with self._replies_cv:
-            self._replies_cv.notify_all()
-
-    def replies_sent(self, remote_chanid: int) -> int:
-        """How many request replies went to the client's channel ``remote_chanid``."""
-        with self._replies_cv:
-            return self._replies.get(remote_chanid, 0)
-
-    def wait_replies(self, remote_chanid: int, count: int, timeout: float) -> bool:
-        """Wait until ``count`` replies went to ``remote_chanid`` (False on timeout)."""
-        with self._replies_cv:
-            return self._replies_cv.wait_for(
-                lambda: self._replies.get(remote_chanid, 0) >= count or not self.is_active(),
-                timeout,
-            )
-
-
-
 class _Session(paramiko.ServerInterface):
     """paramiko's per-connection callbacks: auth, channels, exec."""
 
@@ -603,7 +556,7 @@ class SimSSHServer:
         if self.admit is not None and not self.admit(conn.getpeername()[0]):
             self._close_socket(conn)
             return
-        transport = _ServerTransport(conn)
+        transport = paramiko.Transport(conn)
         transport.add_server_key(self.host_key)
         transport.set_subsystem_handler(
             "sftp", paramiko.SFTPServer, RootedSFTPServer, str(self.root), self.exec_owner
@@ -643,15 +596,8 @@ class SimSSHServer:
             )
         except (OSError, ValueError):
             return False
-        # This runs in the transport thread, before paramiko answers the request: the answer
-        # will be the next reply sent to this channel.
-        transport = channel.get_transport()
-        reply = (
-            (transport, transport.replies_sent(channel.remote_chanid) + 1)
-            if isinstance(transport, _ServerTransport) else None
-        )
         thread = threading.Thread(
-            target=self._run_exec, args=(channel, proc, reply), name=f"sim-sshd-exec-{proc.pid}",
+            target=self._run_exec, args=(channel, proc), name=f"sim-sshd-exec-{proc.pid}",
             daemon=True,
         )
         with self._lock:
@@ -661,10 +607,7 @@ class SimSSHServer:
         thread.start()
         return True
 
-    def _run_exec(
-        self, channel: paramiko.Channel, proc: subprocess.Popen[bytes],
-        reply: tuple[_ServerTransport, int] | None,
-    ) -> None:
+    def _run_exec(self, channel: paramiko.Channel, proc: subprocess.Popen[bytes]) -> None:
         assert proc.stdin and proc.stdout and proc.stderr
 
         def pump_out(src: IO[bytes], send: Any) -> None:
@@ -711,9 +654,7 @@ class SimSSHServer:
             self._procs.discard(proc)
         proc.stdout.close()
         proc.stderr.close()
-        if reply is not None:  # never close before the client heard that exec succeeded
-            # (a client that asked for no reply costs a 2 s wait here)
-            reply[0].wait_replies(channel.remote_chanid, reply[1], timeout=2)
+        _after_pending_replies(channel)
         try:
             # A command killed by signal N reports 128+N, as a shell would.
             channel.send_exit_status(status if status >= 0 else 128 - status)
@@ -721,6 +662,21 @@ class SimSSHServer:
             channel.close()
         except (OSError, EOFError, paramiko.SSHException):
             pass
+
+
+def _after_pending_replies(channel: paramiko.Channel) -> None:
+    """Return once paramiko has answered the exec request that started this command.
+
+    paramiko sends "exec succeeded" only after ``check_channel_exec_request`` returns, so a fast
+    command could close its channel first and the client would report "Channel closed". The
+    transport thread handles messages one at a time, so once it has handled the client's answer
+    to a global request sent from here, it has finished the exec request, reply included.
+    ``keepalive@openssh.com`` is what OpenSSH servers send; clients answer it (with a failure,
+    as for any request they do not know). Public API only; costs one loopback round trip.
+    """
+    transport = channel.get_transport()
+    if transport is not None and transport.is_active():
+        transport.global_request("keepalive@openssh.com", wait=True)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
