@@ -401,6 +401,7 @@ class APIClient:
         wdeployment_id: str | None = None,
         statuses: Iterable[str] | None = ("INIT", "READY"),
         *,
+        exclude: Iterable[str] = (),
         per_page: int = 100,
     ) -> list[dict[str, Any]]:
         """Details of your instances, filtered by deployment and status (not in 0.11.0).
@@ -410,6 +411,8 @@ class APIClient:
         time, so at most one), each as ``GET /instance/{id}`` returns it. ``statuses=None``
         keeps every status (terminated instances included). Walks every page of
         ``GET /instances``; an instance that vanishes between the list and the read is skipped.
+        ``exclude`` drops ids the caller already knows (e.g. other workers' instances sharing
+        the token), so a lost reply is never reconciled onto someone else's instance.
         """
         wanted = None if statuses is None else frozenset(statuses)
         terminal = wanted is None or bool(wanted & {"TERMINATED", "INIT_FAIL"})
@@ -423,7 +426,10 @@ class APIClient:
             pages = int(count or 1)
             page += 1
         found = []
+        skip = set(exclude)
         for iid in dict.fromkeys(ids):  # no duplicates if a page shifted under us
+            if iid in skip:
+                continue
             try:
                 info = self.get_instance_info(iid)
             except InstanceNotFound:

@@ -95,11 +95,15 @@ class Instance:
         duration: int | None = None,
         vpn: bool = False,
         on_created: Callable[[str], None] | None = None,
+        on_request: Callable[[str], None] | None = None,
     ) -> None:
         """Create an instance (or attach to ``instance_id``); see ``rerobots.Instance``.
 
-        ``on_created(instance_id)`` is called as soon as the reply of ``POST /new`` is parsed,
-        before any other request, so a caller can register teardown even if a later read fails.
+        ``on_request(wdeployment_id)`` is called just before each ``POST /new``, so a caller can
+        record its intent (and, should the reply be lost, look the instance up with
+        ``APIClient.find_instances(wdeployment_id)``). ``on_created(instance_id)`` is called as
+        soon as the reply of ``POST /new`` is parsed, before any other request, so a caller can
+        register teardown even if a later read fails.
         """
         types = _normalize_types(workspace_types)
         if types is None and wdeployment_id is None and instance_id is None:
@@ -143,7 +147,9 @@ class Instance:
                         "(list them with APIClient.get_wdeployments())"
                     )
                 candidates = [str(d["id"]) for d in found]
-            payload = self._request_first_free(candidates, duration=duration, vpn=vpn)
+            payload = self._request_first_free(
+                candidates, duration=duration, vpn=vpn, on_request=on_request
+            )
             if "id" not in payload:
                 raise Error(f"POST /new/{self._wdeployment_id} gave no instance id: {payload}")
             if payload.get("success") is False:
@@ -173,11 +179,14 @@ class Instance:
             self._absorb(payload)
 
     def _request_first_free(
-        self, candidates: list[str], *, duration: int | None, vpn: bool
+        self, candidates: list[str], *, duration: int | None, vpn: bool,
+        on_request: Callable[[str], None] | None,
     ) -> dict[str, Any]:
         """POST /new to each candidate in turn until one is not busy."""
         busy: BusyWorkspaceDeployment | None = None
         for wdid in candidates:
+            if on_request is not None:
+                on_request(wdid)
             try:
                 payload = self.apic.request_instance(
                     wdid, reserve=False, duration=duration, vpn=vpn

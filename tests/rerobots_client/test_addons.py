@@ -154,3 +154,21 @@ def test_find_instances_reconciles_a_lost_create(sandbox: SandboxInfo, apic: API
     ]
     other.wait_until_ready(timeout=30)
     other.terminate(wait=True, timeout=30)
+
+
+def test_on_request_names_each_deployment_before_its_post(
+    sandbox: SandboxInfo, apic: APIClient
+) -> None:
+    events: list[tuple[str, str, int]] = []
+    sandbox.app.set_busy(NULL_A)
+    inst = Instance(
+        ["null"], apic=apic,
+        on_request=lambda wdid: events.append(("request", wdid, len(sandbox.app.instances))),
+        on_created=lambda iid: events.append(("created", iid, len(sandbox.app.instances))),
+    )
+    # NULL_A answered busy, NULL_B made the instance; each intent came before its POST.
+    assert events == [("request", NULL_A, 0), ("request", NULL_B, 0), ("created", inst.id, 1)]
+    assert apic.find_instances(NULL_B, exclude=[inst.id]) == []
+    assert [i["id"] for i in apic.find_instances(NULL_B)] == [inst.id]
+    inst.wait_until_ready(timeout=30)
+    inst.terminate(wait=True, timeout=30)
