@@ -109,6 +109,7 @@ import hashlib
 import ipaddress
 import itertools
 import math
+import os
 import random
 import shutil
 import tempfile
@@ -311,6 +312,10 @@ class RerobotsSim(SimApp):
             else Path(scratch_root)
         )
         self.scratch_root.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            # Commands run as an unprivileged user (see sshd): let it reach its instance dir by
+            # absolute path ($HOME), without listing the others. Parents must allow it too.
+            self.scratch_root.chmod(0o711)
         self._closed = False
         self._next_outcome = "ready"
         self.deployments: dict[str, _Deployment] = {}

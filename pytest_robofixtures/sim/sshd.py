@@ -16,8 +16,10 @@ Confinement, so a test (or what it runs) cannot reach past its instance director
   are accepted only for ``LANG``, ``LC_*``, ``TZ`` and ``TERM`` (as OpenSSH's usual
   ``AcceptEnv``), so ``PATH``, ``LD_*``, ``BASH_ENV`` and the like cannot change what runs;
 - when the sandbox runs as root, commands run as an unprivileged user (``nobody`` unless
-  ``run_as`` says otherwise), who owns ``root`` and everything SFTP creates in it; SFTP never
-  sets owners nor setuid/setgid bits;
+  ``run_as`` says otherwise), who is given ``root`` (and what it holds at start) and everything
+  SFTP creates in it; SFTP never sets owners nor setuid/setgid bits. Commands start in ``root``
+  whatever its parents allow, but reaching it by absolute path (``cd $HOME``) needs its parents
+  to be searchable by that user;
 - SFTP refuses symbolic links whose target climbs out of ``root`` or resolves outside it,
   does not implement the ``hardlink@openssh.com`` extension, and refuses to open a file with
   hard links outside ``root``.

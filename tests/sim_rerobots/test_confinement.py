@@ -202,3 +202,49 @@ def test_sftp_refuses_hard_links(
     finally:
         sftp.close()
 
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="the sandbox drops privileges only when run as root")
+def test_instance_home_is_reachable_by_the_unprivileged_user() -> None:
+    import shutil
+    import tempfile
+
+    from pytest_robofixtures.sim._wsgi import SimServer
+    from pytest_robofixtures.sim.rerobots import RerobotsSim
+
+    from .conftest import TOKEN, Sandbox
+
+    base = Path(tempfile.mkdtemp(prefix="rr-home-"))
+    base.chmod(0o711)  # what a sandbox's own scratch parent must allow
+    try:
+        app = RerobotsSim(token=TOKEN, delay=0.05, scratch_root=base / "rerobots")
+        with SimServer(app) as server:
+            box = Sandbox(app, server)
+            created = box.new("null")
+            info = box.wait_status(created["id"], "READY")
+            ssh = paramiko.SSHClient()
+            kind, data = info["hostkeys"][0].split()[:2]
+            ssh.get_host_keys().add(f"[127.0.0.1]:{info['fwd']['port']}", kind,
+                                    paramiko.PKey.from_type_string(kind, _b64(data)))
+            ssh.connect("127.0.0.1", port=info["fwd"]["port"], username="root", timeout=5,
+                        pkey=paramiko.RSAKey.from_private_key(io.StringIO(created["sshkey"])),
+                        allow_agent=False, look_for_keys=False)
+            try:
+                out, err, status = run(ssh, 'cd / && cd "$HOME" && touch here && ls && id -u')
+                assert status == 0, err
+                assert out.split() == ["here", str(pwd.getpwnam("nobody").pw_uid)]
+                # The other instances' dirs cannot be listed.
+                _, _, status = run(ssh, 'ls "$HOME/.."')
+                assert status != 0
+            finally:
+                ssh.close()
+                box.post(f"/terminate/{created['id']}")
+                box.http.close()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _b64(text: str) -> bytes:
+    import base64
+
+    return base64.b64decode(text)
