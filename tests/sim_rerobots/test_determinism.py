@@ -8,10 +8,13 @@ from pathlib import Path
 
 from pytest_robofixtures.sim._wsgi import SimServer
 from pytest_robofixtures.sim.rerobots import SEEDED_DEPLOYMENTS, RerobotsSim
+from pytest_robofixtures.sim.sshd import generate_host_key, public_key_line
 
 from .conftest import TOKEN, Sandbox
 
 NULL_A = SEEDED_DEPLOYMENTS[1]["id"]
+# Our own public key: no RSA key generation per instance (keys are random anyway, not ids).
+KEY = public_key_line(generate_host_key())
 
 
 def _run(
@@ -22,9 +25,10 @@ def _run(
     with SimServer(app) as server:
         box = Sandbox(app, server)
         try:
-            ids = [box.new(NULL_A)["id"], box.new("null")["id"]]
+            ids = [box.new(NULL_A, sshkey=KEY)["id"], box.new("null", sshkey=KEY)["id"]]
             box.wait_status(ids[0], "READY")
-            ids.append(box.post(f"/new/{NULL_A}", json={"reserve": True}).json()["id"])
+            reply = box.post(f"/new/{NULL_A}", json={"reserve": True, "sshkey": KEY}).json()
+            ids.append(reply["id"])
             ids.append(box.post("/_admin/tokens").json()["token"])
             assert box.post(f"/addon/cam/{ids[0]}").status_code == 200
             frames: list[bytes] = []

@@ -258,7 +258,7 @@ def test_fast_commands_never_close_before_exec_is_acknowledged(
     failures: list[BaseException] = []
 
     def work() -> None:
-        for _ in range(25):
+        for _ in range(20):
             try:
                 _, out, _ = client.exec_command("exit 3", timeout=10)
                 assert out.channel.recv_exit_status() == 3
