@@ -353,6 +353,32 @@ class APIClient:
         if not res.ok:
             raise self._raw_error(res)
 
+    # -- CI ------------------------------------------------------------------------------------
+    def get_ci_projects(self) -> dict[str, Any]:
+        """Your CI projects (the reply as the service sends it)."""
+        res = self._request("GET", "/ci/projects")
+        if not res.ok:
+            raise self._auth_aware_error(res)
+        return dict(res.json())
+
+    def create_ci_project(self, repo_url: str) -> str:
+        """Create a CI project for the repository at ``repo_url``; return its id."""
+        res = self._request("POST", "/ci/new", json_body={"repo_url": repo_url})
+        if not res.ok:
+            raise self._auth_aware_error(res)
+        return str(res.json()["pid"])
+
+    def submit_ci_job(self, pid: str, branch: str, ref: str) -> str:
+        """Start a job of CI project ``pid`` on ``branch`` at commit ``ref``; return its id."""
+        res = self._request(
+            "POST", f"/ci/project/{pid}/job", json_body={"branch": branch, "commit": ref}
+        )
+        if res.status_code == 404:
+            raise self._fail(Error, res, f"not found: no CI project {pid}", _body(res))
+        if not res.ok:
+            raise self._auth_aware_error(res)
+        return str(res.json()["jid"])
+
     # -- instances -----------------------------------------------------------------------------
     def get_instances(
         self,
@@ -683,4 +709,15 @@ class APIClient:
         self._addon_delete("vnc", instance_id)
 
 
-__all__ = ["CAPABILITIES", "DEFAULT_BASE_URI", "FIREWALL_ACTIONS", "APIClient"]
+# The exceptions are re-exported so ``from rerobots.api import Error, ...`` ports unchanged.
+__all__ = [
+    "CAPABILITIES",
+    "DEFAULT_BASE_URI",
+    "FIREWALL_ACTIONS",
+    "APIClient",
+    "BusyWorkspaceDeployment",
+    "BusyWorkspaceInstance",
+    "Error",
+    "InstanceNotFound",
+    "WrongAuthToken",
+]

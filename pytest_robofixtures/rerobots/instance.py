@@ -2,8 +2,11 @@
 
 Beyond the official client: waiting for READY / TERMINATED through the shared poller and clock
 (so replay never sleeps), ``terminate(wait=True)``, an ``.ssh`` helper returning stdout, stderr and
-exit status, a ``.camera`` helper returning decoded frames, ``vpn_config()``, and SSH that never
-writes the private key to disk and pins the host keys the API reports.
+exit status, a ``.camera`` helper returning decoded frames, ``vpn_config()``, SSH that never
+writes the private key to disk and pins the host keys the API reports, add-ons activated and
+waited until usable (``activate_addon``/``wait_for_addon``, mistyproxy with its URLs), VNC
+wrappers, and ``on_request``/``on_created`` hooks so a caller can journal a create before and
+the moment the service accepted it.
 """
 
 from __future__ import annotations

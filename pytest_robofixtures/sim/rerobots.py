@@ -55,6 +55,9 @@ Routes (wire facts: ``reference/rerobots_api.md``):
   (``action`` ACCEPT/DROP/REJECT, ``src`` an address or CIDR, normalised); ``DELETE`` flushes.
   The instance's SSH server applies them: the first rule matching the peer decides, a refused
   connection is closed at once (DROP and REJECT alike); no rule matching: accepted.
+- CI: ``GET /ci/projects`` → ``{"projects": [{id, repo_url, created, jobs}]}``; ``POST /ci/new
+  {"repo_url"}`` → ``{"pid"}``; ``POST /ci/project/{pid}/job {"branch", "commit"}`` → ``{"jid"}``
+  (404 for an unknown project).
 - tokens: ``POST /revoke/{sha256 hex}`` revokes a token this sandbox issued (404 unknown);
   ``POST /purge`` revokes all of them. ``POST /_admin/tokens`` (or :meth:`issue_token`) issues a
   new valid one.
@@ -306,6 +309,7 @@ class RerobotsSim(SimApp):
         self.rules: list[dict[str, Any]] = []
         self._rule_ids = itertools.count(1)
         self.reservations: dict[str, _Reservation] = {}
+        self.ci_projects: dict[str, dict[str, Any]] = {}
         self._own_scratch = scratch_root is None
         self.scratch_root = (
             Path(tempfile.mkdtemp(prefix="rerobots-sim-")) if scratch_root is None
@@ -348,6 +352,9 @@ class RerobotsSim(SimApp):
         r("/firewall/<iid>", self._flush_firewall, ["DELETE"])
         r("/revoke/<sha256>", self._revoke, ["POST"])
         r("/purge", self._purge, ["POST"])
+        r("/ci/projects", self._ci_projects, ["GET"])
+        r("/ci/new", self._ci_new, ["POST"])
+        r("/ci/project/<pid>/job", self._ci_job, ["POST"])
         r("/new/<target>", self._new, ["POST"])
         r("/terminate/<iid>", self._terminate, ["POST"])
         r("/vpn/<iid>", self._vpn, ["POST"])
@@ -869,6 +876,44 @@ class RerobotsSim(SimApp):
         with self.lock:
             self._revoked.update(_sha256(t) for t in self._tokens)
         return json_response({"success": True})
+
+    # -- handlers: CI --------------------------------------------------------------------------
+    def _ci_projects(self, request: Request) -> Response:
+        with self.lock:
+            return json_response({"projects": [
+                {k: v for k, v in proj.items() if k != "jobs"} | {"jobs": list(proj["jobs"])}
+                for proj in self.ci_projects.values()
+            ]})
+
+    def _ci_new(self, request: Request) -> Response:
+        try:
+            body = read_json(request)
+        except ValueError:
+            return _error("request body is not valid JSON", 400)
+        url = body.get("repo_url") if isinstance(body, dict) else None
+        if not isinstance(url, str) or not url.strip():
+            return _error("repo_url must be a non-empty string", 400)
+        with self.lock:
+            pid = self._uuid()
+            self.ci_projects[pid] = {"id": pid, "repo_url": url, "created": _stamp(), "jobs": []}
+        return json_response({"pid": pid})
+
+    def _ci_job(self, request: Request, pid: str) -> Response:
+        try:
+            body = read_json(request)
+        except ValueError:
+            return _error("request body is not valid JSON", 400)
+        if not isinstance(body, dict) or not all(
+            isinstance(body.get(k), str) and body[k] for k in ("branch", "commit")
+        ):
+            return _error("job needs strings branch and commit", 400)
+        with self.lock:
+            proj = self.ci_projects.get(pid)
+            if proj is None:
+                return _error("CI project not found", 404)
+            jid = self._uuid()
+            proj["jobs"].append({"id": jid, "branch": body["branch"], "commit": body["commit"]})
+        return json_response({"jid": jid})
 
     # -- handlers: add-ons -------------------------------------------------------------------
     def _ready_instance(self, iid: str) -> _Instance | Response:

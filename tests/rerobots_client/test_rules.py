@@ -219,3 +219,23 @@ def test_new_routes_send_what_the_official_client_sends(
     add = [r for r in wire if r["method"] == "POST" and r["path"] == "/firewall/nope"]
     assert add[0]["body"] == '{"src": "10.0.0.0/8", "action": "DROP"}'
     assert add[0]["content_type"] is None and add[1]["body"] == '{"action": "ACCEPT"}'
+
+
+def test_ci_projects_and_jobs(sandbox: SandboxInfo, apic: APIClient) -> None:
+    theirs = official.APIClient(api_token=sandbox.token, base_uri=sandbox.url, ignore_env=True)
+    assert apic.get_ci_projects() == theirs.get_ci_projects() == {"projects": []}
+    pid = apic.create_ci_project("https://example.org/robot.git")
+    other = theirs.create_ci_project("https://example.org/other.git")
+    jid = apic.submit_ci_job(pid, "main", "0123abc")
+    assert theirs.submit_ci_job(other, "dev", "fedcba9") != jid
+    projects = {p["id"]: p for p in theirs.get_ci_projects()["projects"]}
+    assert projects[pid]["repo_url"] == "https://example.org/robot.git"
+    assert projects[pid]["jobs"] == [{"id": jid, "branch": "main", "commit": "0123abc"}]
+    with pytest.raises(Error, match="not found"):
+        apic.submit_ci_job("no-such-project", "main", "0123abc")
+    with pytest.raises(official.Error, match="not found"):
+        theirs.submit_ci_job("no-such-project", "main", "0123abc")
+    with pytest.raises(Error, match="repo_url"):
+        apic.create_ci_project("")
+    with pytest.raises(WrongAuthToken):
+        sandbox.client(api_token="wrong").get_ci_projects()
