@@ -99,9 +99,11 @@ Fault knobs (Python method / admin endpoint, no token needed on admin endpoints)
 
 Ids (instances, reservations, VPN clients, proxy and issued tokens) come from a
 ``random.Random(seed)``: without a seed they are fresh on every start (two runs never share an
-id), with ``seed=N`` the same sequence of calls gives the same ids. Camera frames depend only on
-each camera's frame counter (never on the clock), so the same sequence of snapshots gives
-byte-identical JPEGs. Key material is always random.
+id), with ``seed=N`` the same sequence of calls gives the same ids, SSH host keys and timestamps
+(``SEEDED_EPOCH`` plus one second per timestamp handed out), so re-recording against a seeded
+sandbox does not churn. Camera frames depend only on each camera's frame counter (never on the
+clock), so the same sequence of snapshots gives byte-identical JPEGs. Generated private keys
+(RSA, VPN) and ports are always fresh.
 """
 
 from __future__ import annotations
@@ -160,9 +162,9 @@ SEEDED_DEPLOYMENTS: list[dict[str, Any]] = [
 TERMINAL = ("TERMINATED", "INIT_FAIL")
 
 
-def _stamp() -> str:
-    """A timestamp in the service's format, e.g. ``2020-05-23 02:12:16.984534``."""
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+STAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # the service's, e.g. ``2020-05-23 02:12:16.984534``
+#: Where the timestamps of a seeded sandbox start (one second per timestamp handed out).
+SEEDED_EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def _error(message: str, status: int) -> Response:
@@ -304,6 +306,7 @@ class RerobotsSim(SimApp):
         self.seed = seed
         # No seed: fresh ids on every start, so two runs never share an instance id.
         self._rng = random.Random(seed)
+        self._stamps = itertools.count()
         self._tokens: set[str] = {token}
         self._revoked: set[str] = set()  # hex SHA-256 of revoked tokens
         self.rules: list[dict[str, Any]] = []
@@ -323,7 +326,7 @@ class RerobotsSim(SimApp):
         self._closed = False
         self._next_outcome = "ready"
         self.deployments: dict[str, _Deployment] = {}
-        created = _stamp()
+        created = self._stamp()
         for spec in SEEDED_DEPLOYMENTS if deployments is None else deployments:
             dep = _Deployment(
                 id=str(spec.get("id") or self._uuid()), type=str(spec["type"]),
@@ -456,6 +459,18 @@ class RerobotsSim(SimApp):
     def _uuid(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
+    def _stamp(self) -> str:
+        """Now, in the service's format; seeded: a fixed epoch plus one second per stamp."""
+        if self.seed is None:
+            return dt.datetime.now(dt.timezone.utc).strftime(STAMP_FORMAT)
+        return (SEEDED_EPOCH + dt.timedelta(seconds=next(self._stamps))).strftime(STAMP_FORMAT)
+
+    def _host_key(self) -> paramiko.PKey:
+        """A fresh host key; seeded: drawn from the seed, so recordings show the same keys."""
+        if self.seed is None:
+            return generate_host_key()
+        return generate_host_key(self._rng.randbytes(32))
+
     def _deployment_or_raise(self, wdid: str) -> _Deployment:
         try:
             return self.deployments[wdid]
@@ -506,7 +521,7 @@ class RerobotsSim(SimApp):
         reserve: bool,
     ) -> _Instance:
         inst = _Instance(
-            id=self._uuid(), deployment=dep, created=now, starttime=_stamp(),
+            id=self._uuid(), deployment=dep, created=now, starttime=self._stamp(),
             outcome=self._next_outcome, host_key=host_key, authorized=authorized,
             private_key=private_key, vpn=vpn, expire_d=expire_d, eurl=eurl, reserve=reserve,
         )
@@ -570,7 +585,7 @@ class RerobotsSim(SimApp):
 
     def _finish(self, inst: _Instance, status: str) -> None:
         inst.status = status
-        inst.endtime = _stamp()
+        inst.endtime = self._stamp()
         inst.addons.clear()
         if inst.ssh is not None:
             inst.ssh.stop()
@@ -685,7 +700,6 @@ class RerobotsSim(SimApp):
         private_key: str | None = None
         if public is None:
             private_key, public = generate_rsa_key()
-        host_key = generate_host_key()
         reserve = bool(body.get("reserve"))
         with self.lock:
             self._tick()
@@ -696,10 +710,11 @@ class RerobotsSim(SimApp):
             if not allowed:
                 return _error("not permitted to instantiate " + target + " (access rules)", 403)
             free = [d for d in allowed if not d.busy]
+            host_key = self._host_key()
             if not free and reserve:
                 rid = self._uuid()
                 self.reservations[rid] = _Reservation(
-                    id=rid, target=target, created=_stamp(), authorized=public,
+                    id=rid, target=target, created=self._stamp(), authorized=public,
                     private_key=private_key, host_key=host_key, vpn=bool(body.get("vpn")),
                     expire_d=None if expire is None else float(expire), eurl=eurl,
                 )
@@ -786,7 +801,7 @@ class RerobotsSim(SimApp):
             if wdid not in self.deployments:
                 return _error("no workspace deployment found with given ID", 404)
             rule = {
-                "id": next(self._rule_ids), "date_created": _stamp(), "user": user,
+                "id": next(self._rule_ids), "date_created": self._stamp(), "user": user,
                 "wdeployment_id": wdid, "capability": body["cap"], "param": 0,
             }
             self.rules.append(rule)
@@ -895,7 +910,9 @@ class RerobotsSim(SimApp):
             return _error("repo_url must be a non-empty string", 400)
         with self.lock:
             pid = self._uuid()
-            self.ci_projects[pid] = {"id": pid, "repo_url": url, "created": _stamp(), "jobs": []}
+            self.ci_projects[pid] = {
+                "id": pid, "repo_url": url, "created": self._stamp(), "jobs": [],
+            }
         return json_response({"pid": pid})
 
     def _ci_job(self, request: Request, pid: str) -> Response:

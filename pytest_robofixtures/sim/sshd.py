@@ -75,9 +75,12 @@ __all__ = [
 ]
 
 
-def generate_host_key() -> paramiko.PKey:
-    """A fresh ed25519 key (fast to make), usable as an SSH host key."""
-    private = ed25519.Ed25519PrivateKey.generate()
+def generate_host_key(seed: bytes | None = None) -> paramiko.PKey:
+    """An ed25519 key (fast to make), usable as an SSH host key; from 32 ``seed`` bytes if given."""
+    private = (
+        ed25519.Ed25519PrivateKey.generate() if seed is None
+        else ed25519.Ed25519PrivateKey.from_private_bytes(seed)
+    )
     text = private.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.OpenSSH,

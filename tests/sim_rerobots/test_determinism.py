@@ -20,13 +20,15 @@ KEY = public_key_line(generate_host_key())
 def _run(
     tmp: Path, seed: int | None, snapshots: int = 3, pause: float = 0.0
 ) -> tuple[list[str], list[bytes]]:
-    """One sandbox start: instances, a reservation, a token, cam snapshots; ids and JPEGs seen."""
+    """One sandbox start: instances, a reservation, a token, cam snapshots: what it handed out."""
     app = RerobotsSim(token=TOKEN, delay=0.05, scratch_root=tmp, seed=seed)
     with SimServer(app) as server:
         box = Sandbox(app, server)
         try:
             ids = [box.new(NULL_A, sshkey=KEY)["id"], box.new("null", sshkey=KEY)["id"]]
-            box.wait_status(ids[0], "READY")
+            info = box.wait_status(ids[0], "READY")
+            # What a recording would show besides ids: host keys and timestamps.
+            ids += [info["hostkeys"][0], info["starttime"]]
             reply = box.post(f"/new/{NULL_A}", json={"reserve": True, "sshkey": KEY}).json()
             ids.append(reply["id"])
             ids.append(box.post("/_admin/tokens").json()["token"])
@@ -45,10 +47,10 @@ def _run(
 def test_without_a_seed_ids_are_fresh_on_every_start(tmp_path: Path) -> None:
     first, _ = _run(tmp_path / "a", None, snapshots=1)
     second, _ = _run(tmp_path / "b", None, snapshots=1)
-    assert len(set(first)) == 4 and not set(first) & set(second)
+    assert len(set(first)) == 6 and not set(first) & set(second)
 
 
-def test_a_seed_reproduces_ids_and_camera_frames_byte_for_byte(tmp_path: Path) -> None:
+def test_a_seed_reproduces_ids_keys_times_and_camera_frames_byte_for_byte(tmp_path: Path) -> None:
     ids_a, frames_a = _run(tmp_path / "a", 11)
     # Slower snapshots in the second run: the frame counter decides the picture, not the clock.
     ids_b, frames_b = _run(tmp_path / "b", 11, pause=0.2)
@@ -56,4 +58,5 @@ def test_a_seed_reproduces_ids_and_camera_frames_byte_for_byte(tmp_path: Path) -
     assert frames_a == frames_b
     assert len(set(frames_a)) == len(frames_a)  # and the picture moves from frame to frame
     ids_c, _ = _run(tmp_path / "c", 12, snapshots=1)
-    assert not set(ids_c) & set(ids_a)
+    # Another seed: other ids and keys (timestamps start at the same epoch, one per event).
+    assert not {x for x in ids_c if x[:4] != "2024"} & set(ids_a)
