@@ -8,7 +8,7 @@ and host-key-pinned SSH with an in-memory private key. Usable without pytest.
 from __future__ import annotations
 
 from ..common.transports import CommandFailed, ExecResult
-from .api import DEFAULT_BASE_URI, APIClient
+from .api import CAPABILITIES, DEFAULT_BASE_URI, FIREWALL_ACTIONS, APIClient
 from .camera import Camera, Frame
 from .errors import (
     TOKEN_ENV,
@@ -26,12 +26,25 @@ from .errors import (
     WaitTimeout,
     WrongAuthToken,
 )
-from .instance import INIT, INIT_FAIL, READY, STATUSES, TERMINATED, TERMINATING, Instance
+from .instance import (
+    ADDONS,
+    INIT,
+    INIT_FAIL,
+    READY,
+    STATUSES,
+    TERMINATED,
+    TERMINATING,
+    Instance,
+    addon_ready,
+)
 from .ssh import ParamikoSSHSession, SSHFactory, hostkey_fingerprint, paramiko_ssh_factory
 from .ssh_helper import InstanceSSH
 
 __all__ = [
+    "ADDONS",
+    "CAPABILITIES",
     "DEFAULT_BASE_URI",
+    "FIREWALL_ACTIONS",
     "INIT",
     "INIT_FAIL",
     "READY",
@@ -61,6 +74,7 @@ __all__ = [
     "SSHFactory",
     "WaitTimeout",
     "WrongAuthToken",
+    "addon_ready",
     "hostkey_fingerprint",
     "paramiko_ssh_factory",
 ]

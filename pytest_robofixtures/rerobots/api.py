@@ -12,9 +12,11 @@ dropped.
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import os
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,6 +39,10 @@ DEFAULT_BASE_URI = "https://api.rerobots.net"
 WRONG_TOKEN = "wrong authorization token"
 BUSY_DEPLOYMENTS = "All matching workspace deployments are busy"
 BUSY_INSTANCE = "This instance is busy."
+#: Capabilities of access rules (``create_access_rule``).
+CAPABILITIES = ("CAP_NO_INSTANTIATE", "CAP_INSTANTIATE")
+#: Actions of firewall rules (``add_firewall_rule``).
+FIREWALL_ACTIONS = ("ACCEPT", "DROP", "REJECT")
 
 
 def _body(res: requests.Response) -> Any:
@@ -264,6 +270,115 @@ class APIClient:
             raise self._raw_error(res)
         return dict(res.json())
 
+    # -- access rules --------------------------------------------------------------------------
+    def get_access_rules(
+        self, wdeployment_id: str | None = None, to_user: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Access rules (``id, date_created, user, wdeployment_id, capability, param``).
+
+        Of every deployment you manage, or of ``wdeployment_id``; ``to_user`` filters by user.
+        """
+        params = {"to_user": to_user} if to_user is not None else {}
+        path = "/rules" if wdeployment_id is None else f"/deployment/{wdeployment_id}/rules"
+        res = self._request("GET", path, params=params)
+        if not res.ok:
+            raise self._auth_aware_error(res)
+        return list(res.json()["rules"])
+
+    def create_access_rule(
+        self, wdeployment_id: str, capability: str, to_user: str | None = None
+    ) -> int:
+        """Add an access rule to a deployment; return the rule id.
+
+        ``capability`` is ``CAP_NO_INSTANTIATE`` or ``CAP_INSTANTIATE``, for ``to_user`` or, when
+        None, for everyone.
+        """
+        if capability not in CAPABILITIES:
+            raise Error(
+                f"unrecognized capability {capability!r}: expected one of {list(CAPABILITIES)}"
+            )
+        body: dict[str, Any] = {"cap": capability}
+        if to_user is not None:
+            body["user"] = to_user
+        res = self._request("POST", f"/deployment/{wdeployment_id}/rule", json_body=body)
+        if not res.ok:
+            # 0.11.0 reports "<code> <reason>"; the body's message is added for the CI log.
+            raise self._fail(Error, res, f"{res.status_code} {res.reason}: {res.text.strip()}",
+                             _body(res))
+        return int(res.json()["rule_id"])
+
+    def del_access_rule(self, wdeployment_id: str, rule_id: int | str) -> None:
+        """Delete an access rule of a deployment."""
+        res = self._request("DELETE", f"/deployment/{wdeployment_id}/rule/{rule_id}")
+        if not res.ok:
+            raise self._fail(Error, res, f"{res.status_code} {res.reason}: {res.text.strip()}",
+                             _body(res))
+
+    # -- tokens ----------------------------------------------------------------------------------
+    def revoke_token(self, token: str | bytes | None = None, sha256: str | None = None) -> None:
+        """Revoke an API token, given as the token or as the hex SHA-256 of it (cannot be undone).
+
+        ValueError when neither is given, or both are and ``sha256`` is not the token's hash.
+        """
+        if token is None and sha256 is None:
+            raise ValueError("token or sha256 must be non-None")
+        if token is not None:
+            raw = token.encode("utf-8") if isinstance(token, str) else bytes(token)
+            digest = hashlib.sha256(raw).hexdigest()
+            if sha256 is not None and sha256 != digest:
+                raise ValueError("both token or sha256 given, but SHA256(token) != sha256")
+            sha256 = digest
+        assert sha256 is not None
+        res = self._request("POST", "/revoke/" + sha256)
+        if not res.ok:
+            raise self._raw_error(res)
+
+    def purge(self) -> None:
+        """Revoke every API token of your account, this client's included (cannot be undone)."""
+        res = self._request("POST", "/purge")
+        if not res.ok:
+            raise self._raw_error(res)
+
+    # -- reservations ----------------------------------------------------------------------------
+    def get_reservations(self) -> list[dict[str, Any]]:
+        """Your pending reservations (made by ``request_instance(..., reserve=True)``)."""
+        res = self._request("GET", "/reservations")
+        if not res.ok:
+            raise self._raw_error(res)
+        return list(res.json()["reservations"])
+
+    def cancel_reservation(self, reservation_id: str) -> None:
+        """Cancel a reservation (cannot be undone)."""
+        res = self._request("DELETE", "/reservation/" + reservation_id)
+        if not res.ok:
+            raise self._raw_error(res)
+
+    # -- CI ------------------------------------------------------------------------------------
+    def get_ci_projects(self) -> dict[str, Any]:
+        """Your CI projects (the reply as the service sends it)."""
+        res = self._request("GET", "/ci/projects")
+        if not res.ok:
+            raise self._auth_aware_error(res)
+        return dict(res.json())
+
+    def create_ci_project(self, repo_url: str) -> str:
+        """Create a CI project for the repository at ``repo_url``; return its id."""
+        res = self._request("POST", "/ci/new", json_body={"repo_url": repo_url})
+        if not res.ok:
+            raise self._auth_aware_error(res)
+        return str(res.json()["pid"])
+
+    def submit_ci_job(self, pid: str, branch: str, ref: str) -> str:
+        """Start a job of CI project ``pid`` on ``branch`` at commit ``ref``; return its id."""
+        res = self._request(
+            "POST", f"/ci/project/{pid}/job", json_body={"branch": branch, "commit": ref}
+        )
+        if res.status_code == 404:
+            raise self._fail(Error, res, f"not found: no CI project {pid}", _body(res))
+        if not res.ok:
+            raise self._auth_aware_error(res)
+        return str(res.json()["jid"])
+
     # -- instances -----------------------------------------------------------------------------
     def get_instances(
         self,
@@ -306,6 +421,52 @@ class APIClient:
                 f"{WRONG_TOKEN} (check {TOKEN_ENV} or the api_token argument)", payload,
             )
         raise self._fail(Error, res, msg if msg is not None else payload, payload)
+
+    def find_instances(
+        self,
+        wdeployment_id: str | None = None,
+        statuses: Iterable[str] | None = ("INIT", "READY"),
+        *,
+        exclude: Iterable[str] = (),
+        per_page: int = 100,
+    ) -> list[dict[str, Any]]:
+        """Details of your instances, filtered by deployment and status (not in 0.11.0).
+
+        Reconciles a create whose reply was lost: ``find_instances(wdid)`` lists the instances
+        on deployment ``wdid`` that are INIT or READY (a deployment holds one instance at a
+        time, so at most one), each as ``GET /instance/{id}`` returns it. ``statuses=None``
+        keeps every status (terminated instances included). Walks every page of
+        ``GET /instances``; an instance that vanishes between the list and the read is skipped.
+        ``exclude`` drops ids the caller already knows (e.g. other workers' instances sharing
+        the token), so a lost reply is never reconciled onto someone else's instance.
+        """
+        wanted = None if statuses is None else frozenset(statuses)
+        terminal = wanted is None or bool(wanted & {"TERMINATED", "INIT_FAIL"})
+        ids: list[str] = []
+        page, pages = 1, 1
+        while page <= pages:
+            chunk, count = self.get_instances(
+                include_terminated=terminal, page=page, max_per_page=per_page
+            )
+            ids.extend(str(i) for i in chunk)
+            pages = int(count or 1)
+            page += 1
+        found = []
+        skip = set(exclude)
+        for iid in dict.fromkeys(ids):  # no duplicates if a page shifted under us
+            if iid in skip:
+                continue
+            try:
+                info = self.get_instance_info(iid)
+            except InstanceNotFound:
+                continue
+            info.setdefault("id", iid)
+            if wdeployment_id is not None and info.get("deployment") != wdeployment_id:
+                continue
+            if wanted is not None and info.get("status") not in wanted:
+                continue
+            found.append(info)
+        return found
 
     def terminate_instance(self, instance_id: str) -> None:
         """Terminate a workspace instance (does not wait)."""
@@ -371,6 +532,40 @@ class APIClient:
         if str(msg).startswith(BUSY_DEPLOYMENTS):
             raise self._fail(BusyWorkspaceDeployment, res, msg, payload)
         raise self._fail(Error, res, msg, payload)
+
+    # -- firewall --------------------------------------------------------------------------------
+    def get_firewall_rules(self, instance_id: str) -> list[dict[str, Any]]:
+        """The firewall (packet filter) rules of an instance, in order."""
+        res = self._request("GET", "/firewall/" + instance_id)
+        if not res.ok:
+            raise self._raw_error(res)
+        return list(res.json()["rules"])
+
+    def add_firewall_rule(
+        self, instance_id: str, action: str, source_address: str | None = None
+    ) -> None:
+        """Append a firewall rule to an instance.
+
+        ``action`` is ACCEPT, DROP or REJECT, for ``source_address`` (a CIDR) or every source.
+        """
+        if action not in FIREWALL_ACTIONS:
+            raise Error(
+                f"unrecognized firewall action {action!r}: expected one of {list(FIREWALL_ACTIONS)}"
+            )
+        body: dict[str, str] = {}
+        if source_address is not None:
+            body["src"] = source_address
+        body["action"] = action
+        # As 0.11.0: a JSON string without a Content-Type.
+        res = self._request("POST", "/firewall/" + instance_id, data=json.dumps(body))
+        if not res.ok:
+            raise self._raw_error(res)
+
+    def flush_firewall_rules(self, instance_id: str) -> None:
+        """Remove every firewall rule (then any source can reach the instance)."""
+        res = self._request("DELETE", "/firewall/" + instance_id)
+        if not res.ok:
+            raise self._raw_error(res)
 
     def get_vpn_newclient(self, instance_id: str) -> dict[str, Any]:
         """Create a new OpenVPN client: ``{client_id, ovpn}`` (the config is a secret)."""
@@ -489,5 +684,40 @@ class APIClient:
         """Deactivate the drive add-on."""
         self._addon_delete("drive", instance_id)
 
+    def activate_addon_vnc(self, instance_id: str) -> None:
+        """Activate the VNC add-on (then ``start_addon_vnc`` opens the user-visible session)."""
+        self._addon_post("vnc", instance_id)
 
-__all__ = ["DEFAULT_BASE_URI", "APIClient"]
+    def status_addon_vnc(self, instance_id: str) -> dict[str, Any]:
+        """Status of the VNC add-on: ``{'status': 'notfound'|'starting'|'active', ...}``."""
+        return self._addon_status("vnc", instance_id)
+
+    def start_addon_vnc(self, instance_id: str) -> None:
+        """Start the user-visible connection of the VNC add-on."""
+        res = self._request("POST", f"/addon/vnc/{instance_id}/start")
+        if not res.ok:
+            raise self._raw_error(res)
+
+    def stop_addon_vnc(self, instance_id: str) -> None:
+        """Stop the user-visible connection of the VNC add-on (the add-on stays applied)."""
+        res = self._request("POST", f"/addon/vnc/{instance_id}/stop")
+        if not res.ok:
+            raise self._raw_error(res)
+
+    def deactivate_addon_vnc(self, instance_id: str) -> None:
+        """Deactivate the VNC add-on."""
+        self._addon_delete("vnc", instance_id)
+
+
+# The exceptions are re-exported so ``from rerobots.api import Error, ...`` ports unchanged.
+__all__ = [
+    "CAPABILITIES",
+    "DEFAULT_BASE_URI",
+    "FIREWALL_ACTIONS",
+    "APIClient",
+    "BusyWorkspaceDeployment",
+    "BusyWorkspaceInstance",
+    "Error",
+    "InstanceNotFound",
+    "WrongAuthToken",
+]

@@ -65,11 +65,7 @@ class Camera:
 
     def activate(self, wait: bool = True, timeout: float = 60) -> str:
         """Activate the cam add-on; with ``wait``, poll its status until it is ``active``."""
-        if self.status() != "active":
-            self._instance.activate_addon_cam()
-        if not wait:
-            return self.status()
-        return self._instance.wait_addon_active("cam", timeout=timeout)
+        return str(self._instance.activate_addon("cam", wait=wait, timeout=timeout).get("status"))
 
     def deactivate(self) -> None:
         """Deactivate the cam add-on."""

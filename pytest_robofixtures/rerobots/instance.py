@@ -2,8 +2,11 @@
 
 Beyond the official client: waiting for READY / TERMINATED through the shared poller and clock
 (so replay never sleeps), ``terminate(wait=True)``, an ``.ssh`` helper returning stdout, stderr and
-exit status, a ``.camera`` helper returning decoded frames, ``vpn_config()``, and SSH that never
-writes the private key to disk and pins the host keys the API reports.
+exit status, a ``.camera`` helper returning decoded frames, ``vpn_config()``, SSH that never
+writes the private key to disk and pins the host keys the API reports, add-ons activated and
+waited until usable (``activate_addon``/``wait_for_addon``, mistyproxy with its URLs), VNC
+wrappers, and ``on_request``/``on_created`` hooks so a caller can journal a create before and
+the moment the service accepted it.
 """
 
 from __future__ import annotations
@@ -38,6 +41,34 @@ STATUSES = (INIT, INIT_FAIL, READY, TERMINATING, TERMINATED)
 
 StatusCallback = Callable[[str, float], None]
 
+#: The add-ons an instance can have (``activate_addon`` / ``wait_for_addon`` take these names).
+ADDONS = ("cam", "mistyproxy", "drive", "vnc")
+ADDON_ACTIVE = "active"
+ADDON_NOTFOUND = "notfound"
+
+
+def addon_ready(addon: str, payload: dict[str, Any]) -> bool:
+    """Whether an add-on status payload means "usable now".
+
+    ``active`` for every add-on; mistyproxy also needs its two proxy URLs, which the service adds
+    to the status once the proxy is up.
+    """
+    if payload.get("status") != ADDON_ACTIVE:
+        return False
+    if addon == "mistyproxy":
+        urls = payload.get("url")
+        return isinstance(urls, list) and len(urls) >= 2 and all(
+            isinstance(u, str) and u for u in urls
+        )
+    return True
+
+
+def _describe_addon(addon: str, payload: dict[str, Any]) -> str:
+    status = str(payload.get("status"))
+    if status == ADDON_ACTIVE and not addon_ready(addon, payload):
+        return f"{status} (no proxy urls yet)"
+    return status
+
 
 def _normalize_types(workspace_types: str | Sequence[str] | None) -> list[str] | None:
     if workspace_types is None:
@@ -66,7 +97,17 @@ class Instance:
         ssh_factory: SSHFactory | None = None,
         duration: int | None = None,
         vpn: bool = False,
+        on_created: Callable[[str], None] | None = None,
+        on_request: Callable[[str], None] | None = None,
     ) -> None:
+        """Create an instance (or attach to ``instance_id``); see ``rerobots.Instance``.
+
+        ``on_request(wdeployment_id)`` is called just before each ``POST /new``, so a caller can
+        record its intent (and, should the reply be lost, look the instance up with
+        ``APIClient.find_instances(wdeployment_id)``). ``on_created(instance_id)`` is called as
+        soon as the reply of ``POST /new`` is parsed, before any other request, so a caller can
+        register teardown even if a later read fails.
+        """
         types = _normalize_types(workspace_types)
         if types is None and wdeployment_id is None and instance_id is None:
             raise ValueError(
@@ -109,7 +150,9 @@ class Instance:
                         "(list them with APIClient.get_wdeployments())"
                     )
                 candidates = [str(d["id"]) for d in found]
-            payload = self._request_first_free(candidates, duration=duration, vpn=vpn)
+            payload = self._request_first_free(
+                candidates, duration=duration, vpn=vpn, on_request=on_request
+            )
             if "id" not in payload:
                 raise Error(f"POST /new/{self._wdeployment_id} gave no instance id: {payload}")
             if payload.get("success") is False:
@@ -120,6 +163,8 @@ class Instance:
             self._id = str(payload["id"])
             self._set_status(INIT)  # an instance always begins at INIT
             self.__sshkey = payload.get("sshkey")
+            if on_created is not None:
+                on_created(self._id)
         else:
             self._id = instance_id
             payload = self.apic.get_instance_info(instance_id)
@@ -137,11 +182,14 @@ class Instance:
             self._absorb(payload)
 
     def _request_first_free(
-        self, candidates: list[str], *, duration: int | None, vpn: bool
+        self, candidates: list[str], *, duration: int | None, vpn: bool,
+        on_request: Callable[[str], None] | None,
     ) -> dict[str, Any]:
         """POST /new to each candidate in turn until one is not busy."""
         busy: BusyWorkspaceDeployment | None = None
         for wdid in candidates:
+            if on_request is not None:
+                on_request(wdid)
             try:
                 payload = self.apic.request_instance(
                     wdid, reserve=False, duration=duration, vpn=vpn
@@ -317,30 +365,98 @@ class Instance:
             timeout=timeout, what=TERMINATED, on_change=on_change, backoff=backoff,
         )
 
-    def wait_addon_active(self, addon: str, timeout: float = 60) -> str:
-        """Poll the status of add-on ``addon`` (cam, mistyproxy, drive) until ``active``."""
-        statuses = {
-            "cam": self.status_addon_cam,
-            "mistyproxy": self.status_addon_mistyproxy,
-            "drive": self.status_addon_drive,
-        }
-        if addon not in statuses:
-            raise ValueError(f"unknown add-on {addon!r}; expected one of {sorted(statuses)}")
-        fetch = statuses[addon]
+    def _addon_status_of(self, addon: str) -> Callable[[], dict[str, Any]]:
+        if addon not in ADDONS:
+            raise ValueError(f"unknown add-on {addon!r}; expected one of {list(ADDONS)}")
+        fetch: Callable[[str], dict[str, Any]] = getattr(self.apic, f"status_addon_{addon}")
+        return lambda: fetch(self._id)
+
+    def wait_for_addon(
+        self,
+        addon: str,
+        timeout: float = 60,
+        *,
+        on_change: StatusCallback | None = None,
+        backoff: Backoff | None = None,
+    ) -> dict[str, Any]:
+        """Poll add-on ``addon`` until it is usable and return its status payload.
+
+        Usable means ``status == 'active'``, and for mistyproxy also both proxy URLs present
+        (``payload['url'] == [http_url, https_url]``). Polls adaptively on the shared clock;
+        ``on_change(state, elapsed)`` is called for each new state. While the add-on reads
+        ``notfound`` the instance's status is checked too, so a terminated instance fails at once
+        (:class:`InstanceNotReady`) instead of at the timeout; a timeout raises
+        :class:`WaitTimeout`.
+        """
+        status_of = self._addon_status_of(addon)
+
+        def fetch() -> dict[str, Any]:
+            payload = status_of()
+            if payload.get("status") == ADDON_NOTFOUND:
+                status = self.get_status()
+                if status != READY:
+                    raise InstanceNotReady(
+                        f"instance {self._id} is {status} while waiting for its {addon} add-on"
+                    )
+            return payload
+
+        changed = None
+        if on_change is not None:
+            report = on_change
+
+            def changed(payload: dict[str, Any], elapsed: float) -> None:
+                report(_describe_addon(addon, payload), elapsed)
+
         try:
-            poll(
-                lambda: str(fetch().get("status")),
-                lambda s: s == "active",
+            result = poll(
+                fetch,
+                lambda p: addon_ready(addon, p),
                 timeout=timeout,
-                what=f"the {addon} add-on of instance {self._id} to be active",
-                describe=str,
+                what=f"the {addon} add-on of instance {self._id} to be active"
+                + (" with its proxy urls" if addon == "mistyproxy" else ""),
+                describe=lambda p: _describe_addon(addon, p),
                 clock=self.clock,
+                backoff=backoff,
+                on_change=changed,
             )
         except PollTimeout as exc:
+            hint = ""
+            if isinstance(exc.last, dict) and exc.last.get("status") == ADDON_NOTFOUND:
+                hint = f" (the add-on is not applied: call activate_addon({addon!r}) first)"
             raise WaitTimeout(
-                str(exc), last=exc.last, polls=exc.polls, elapsed=exc.elapsed
+                f"{exc}{hint}", last=exc.last, polls=exc.polls, elapsed=exc.elapsed
             ) from exc
-        return "active"
+        return result.value
+
+    def wait_addon_active(self, addon: str, timeout: float = 60) -> str:
+        """Poll add-on ``addon`` until usable (see :meth:`wait_for_addon`); return ``'active'``."""
+        return str(self.wait_for_addon(addon, timeout=timeout).get("status"))
+
+    def activate_addon(
+        self,
+        addon: str,
+        *,
+        wait: bool = True,
+        timeout: float = 60,
+        on_change: StatusCallback | None = None,
+        backoff: Backoff | None = None,
+    ) -> dict[str, Any]:
+        """Activate add-on ``addon`` unless already applied; with ``wait``, wait until usable.
+
+        Returns the add-on's status payload: with ``wait`` it is ``active`` (mistyproxy with its
+        ``url`` pair). An activation the service reports as "already applied" (e.g. a retried
+        request whose first attempt went through) counts as done.
+        """
+        status_of = self._addon_status_of(addon)
+        if status_of().get("status") == ADDON_NOTFOUND:
+            try:
+                getattr(self.apic, f"activate_addon_{addon}")(self._id)
+            except Error as exc:
+                if "already applied" not in str(exc):
+                    raise
+        if not wait:
+            return status_of()
+        return self.wait_for_addon(addon, timeout=timeout, on_change=on_change, backoff=backoff)
 
     # -- termination -----------------------------------------------------------------------------
     def terminate(
@@ -479,10 +595,39 @@ class Instance:
     # -- deployment, vpn -------------------------------------------------------------------------
     def get_wdeployment_info(self) -> dict[str, Any]:
         """Details of this instance's workspace deployment."""
+        return self.apic.get_wdeployment_info(self._deployment())
+
+    def _deployment(self) -> str:
         if self._wdeployment_id is None:
             self.get_status()
         assert self._wdeployment_id is not None
-        return self.apic.get_wdeployment_info(self._wdeployment_id)
+        return self._wdeployment_id
+
+    def get_access_rules(self, to_user: str | None = None) -> list[dict[str, Any]]:
+        """Access rules of this instance's workspace deployment."""
+        return self.apic.get_access_rules(wdeployment_id=self._deployment(), to_user=to_user)
+
+    def create_access_rule(self, capability: str, to_user: str | None = None) -> int:
+        """Add an access rule to this instance's deployment; return its id."""
+        return self.apic.create_access_rule(
+            wdeployment_id=self._deployment(), capability=capability, to_user=to_user
+        )
+
+    def del_access_rule(self, rule_id: int | str) -> None:
+        """Delete an access rule of this instance's deployment."""
+        self.apic.del_access_rule(wdeployment_id=self._deployment(), rule_id=rule_id)
+
+    def get_firewall_rules(self) -> list[dict[str, Any]]:
+        """The firewall rules of this instance."""
+        return self.apic.get_firewall_rules(self._id)
+
+    def add_firewall_rule(self, action: str, source_address: str | None = None) -> None:
+        """Append a firewall rule (ACCEPT, DROP or REJECT, for a CIDR or every source)."""
+        self.apic.add_firewall_rule(self._id, action=action, source_address=source_address)
+
+    def flush_firewall_rules(self) -> None:
+        """Remove every firewall rule of this instance."""
+        self.apic.flush_firewall_rules(self._id)
 
     def get_vpn_newclient(self) -> dict[str, Any]:
         """Create an OpenVPN client: ``{client_id, ovpn}``."""
@@ -493,9 +638,21 @@ class Instance:
         return self.get_vpn_newclient()
 
     # -- add-ons ---------------------------------------------------------------------------------
-    def activate_addon_cam(self) -> None:
-        """Activate the cam add-on."""
+    def activate_addon_cam(
+        self,
+        *,
+        wait: bool = False,
+        timeout: float = 60,
+        on_change: StatusCallback | None = None,
+    ) -> dict[str, Any] | None:
+        """Activate the cam add-on (as 0.11.0, returning None).
+
+        ``wait=True``: see :meth:`activate_addon`; returns the status payload once usable.
+        """
+        if wait:
+            return self.activate_addon("cam", timeout=timeout, on_change=on_change)
         self.apic.activate_addon_cam(self._id)
+        return None
 
     def status_addon_cam(self) -> dict[str, Any]:
         """Status of the cam add-on."""
@@ -513,9 +670,21 @@ class Instance:
             self._id, camera_id=camera_id, coding=coding, dformat=dformat
         )
 
-    def activate_addon_mistyproxy(self) -> None:
-        """Activate the mistyproxy add-on."""
+    def activate_addon_mistyproxy(
+        self,
+        *,
+        wait: bool = False,
+        timeout: float = 60,
+        on_change: StatusCallback | None = None,
+    ) -> dict[str, Any] | None:
+        """Activate the mistyproxy add-on (as 0.11.0, returning None).
+
+        ``wait=True``: see :meth:`activate_addon`; returns the status payload once usable.
+        """
+        if wait:
+            return self.activate_addon("mistyproxy", timeout=timeout, on_change=on_change)
         self.apic.activate_addon_mistyproxy(self._id)
+        return None
 
     def status_addon_mistyproxy(self) -> dict[str, Any]:
         """Status of the mistyproxy add-on (with ``url`` when active)."""
@@ -525,9 +694,21 @@ class Instance:
         """Deactivate the mistyproxy add-on."""
         self.apic.deactivate_addon_mistyproxy(self._id)
 
-    def activate_addon_drive(self) -> None:
-        """Activate the drive add-on."""
+    def activate_addon_drive(
+        self,
+        *,
+        wait: bool = False,
+        timeout: float = 60,
+        on_change: StatusCallback | None = None,
+    ) -> dict[str, Any] | None:
+        """Activate the drive add-on (as 0.11.0, returning None).
+
+        ``wait=True``: see :meth:`activate_addon`; returns the status payload once usable.
+        """
+        if wait:
+            return self.activate_addon("drive", timeout=timeout, on_change=on_change)
         self.apic.activate_addon_drive(self._id)
+        return None
 
     def status_addon_drive(self) -> dict[str, Any]:
         """Status of the drive add-on."""
@@ -541,8 +722,39 @@ class Instance:
         """Deactivate the drive add-on."""
         self.apic.deactivate_addon_drive(self._id)
 
+    # 0.11.0 has no Instance wrappers for VNC; these fill in the instance id like the others.
+    def activate_addon_vnc(
+        self,
+        *,
+        wait: bool = False,
+        timeout: float = 60,
+        on_change: StatusCallback | None = None,
+    ) -> dict[str, Any] | None:
+        """Activate the VNC add-on; ``wait=True``: see :meth:`activate_addon`."""
+        if wait:
+            return self.activate_addon("vnc", timeout=timeout, on_change=on_change)
+        self.apic.activate_addon_vnc(self._id)
+        return None
+
+    def status_addon_vnc(self) -> dict[str, Any]:
+        """Status of the VNC add-on."""
+        return self.apic.status_addon_vnc(self._id)
+
+    def start_addon_vnc(self) -> None:
+        """Start the user-visible VNC connection."""
+        self.apic.start_addon_vnc(self._id)
+
+    def stop_addon_vnc(self) -> None:
+        """Stop the user-visible VNC connection."""
+        self.apic.stop_addon_vnc(self._id)
+
+    def deactivate_addon_vnc(self) -> None:
+        """Deactivate the VNC add-on."""
+        self.apic.deactivate_addon_vnc(self._id)
+
 
 __all__ = [
+    "ADDONS",
     "INIT",
     "INIT_FAIL",
     "READY",
@@ -550,4 +762,5 @@ __all__ = [
     "TERMINATED",
     "TERMINATING",
     "Instance",
+    "addon_ready",
 ]

@@ -9,6 +9,21 @@ authentication only, for one user name and the given OpenSSH public keys, and th
   (``/a/b`` is ``root/a/b``), relative ones are relative to it, and nothing outside it (through
   ``..`` or a symbolic link) can be reached.
 
+Confinement, so a test (or what it runs) cannot reach past its instance directory:
+
+- commands get a fixed environment (``PATH=/usr/local/bin:/usr/bin:/bin``, ``HOME``, ``USER``,
+  ``LOGNAME``, ``SHELL``, ``LANG``), never the sandbox process's variables; ssh ``env`` requests
+  are accepted only for ``LANG``, ``LC_*``, ``TZ`` and ``TERM`` (as OpenSSH's usual
+  ``AcceptEnv``), so ``PATH``, ``LD_*``, ``BASH_ENV`` and the like cannot change what runs;
+- when the sandbox runs as root, commands run as an unprivileged user (``nobody`` unless
+  ``run_as`` says otherwise), who is given ``root`` (and what it holds at start) and everything
+  SFTP creates in it; SFTP never sets owners nor setuid/setgid bits. Commands start in ``root``
+  whatever its parents allow, but reaching it by absolute path (``cd $HOME``) needs its parents
+  to be searchable by that user;
+- SFTP refuses symbolic links whose target climbs out of ``root`` or resolves outside it,
+  does not implement the ``hardlink@openssh.com`` extension, and refuses to open a file with
+  hard links outside ``root``.
+
 Shell and pty requests are refused. Every connection runs in its own paramiko transport thread,
 every exec in its own thread; :meth:`SimSSHServer.stop` closes the listening socket, every live
 connection and kills the processes still running.
@@ -18,16 +33,18 @@ from __future__ import annotations
 
 import base64
 import errno
+import fnmatch
 import io
 import os
 import posixpath
+import pwd
+import re
 import selectors
 import signal
 import socket
-import struct
 import subprocess
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
@@ -43,6 +60,11 @@ from paramiko.common import (
 from paramiko.sftp import SFTP_OK, SFTP_PERMISSION_DENIED
 
 LOOPBACK = "127.0.0.1"
+#: The environment variables an ssh ``env`` request may set (fnmatch patterns).
+ACCEPTED_ENV = ("LANG", "LC_*", "TZ", "TERM")
+#: PATH of every command, whatever the sandbox process has.
+EXEC_PATH = "/usr/local/bin:/usr/bin:/bin"
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 __all__ = [
     "SimSSHServer",
@@ -53,9 +75,12 @@ __all__ = [
 ]
 
 
-def generate_host_key() -> paramiko.PKey:
-    """A fresh ed25519 key (fast to make), usable as an SSH host key."""
-    private = ed25519.Ed25519PrivateKey.generate()
+def generate_host_key(seed: bytes | None = None) -> paramiko.PKey:
+    """An ed25519 key (fast to make), usable as an SSH host key; from 32 ``seed`` bytes if given."""
+    private = (
+        ed25519.Ed25519PrivateKey.generate() if seed is None
+        else ed25519.Ed25519PrivateKey.from_private_bytes(seed)
+    )
     text = private.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.OpenSSH,
@@ -101,6 +126,21 @@ def parse_public_key(line: str) -> paramiko.PKey:
 # -- SFTP ------------------------------------------------------------------------------------
 
 
+def _set_attr(path: str, attr: paramiko.SFTPAttributes | None, mode: bool = True) -> None:
+    """Apply the attributes a client sent (absent ones are None) to ``path``.
+
+    Never an owner, nor a setuid/setgid/sticky bit: a file handed to root could run as root.
+    """
+    if attr is None:
+        return
+    if mode and attr.st_mode is not None:
+        os.chmod(path, attr.st_mode & 0o777)
+    if attr.st_atime is not None and attr.st_mtime is not None:
+        os.utime(path, (attr.st_atime, attr.st_mtime))
+    if attr.st_size is not None:
+        os.truncate(path, attr.st_size)
+
+
 class _Handle(paramiko.SFTPHandle):
     """An open file of the SFTP server (paramiko's default read/write use these files)."""
 
@@ -118,7 +158,7 @@ class _Handle(paramiko.SFTPHandle):
 
     def chattr(self, attr: paramiko.SFTPAttributes) -> int:
         try:
-            paramiko.SFTPServer.set_file_attr(self.path, attr)
+            _set_attr(self.path, attr)
         except OSError as exc:
             return paramiko.SFTPServer.convert_errno(exc.errno or errno.EIO)
         return SFTP_OK
@@ -131,9 +171,34 @@ class _Escape(Exception):
 class RootedSFTPServer(paramiko.SFTPServerInterface):
     """SFTP over the local directory ``root``; absolute remote paths map inside it."""
 
-    def __init__(self, server: paramiko.ServerInterface, root: str, *args: Any, **kw: Any) -> None:
+    def __init__(
+        self, server: paramiko.ServerInterface, root: str,
+        owner: tuple[int, int] | None = None, *args: Any, **kw: Any,
+    ) -> None:
         super().__init__(server, *args, **kw)
         self.root = os.path.realpath(root)
+        #: (uid, gid) given to what SFTP creates, so the (unprivileged) commands can use it.
+        self.owner = owner
+
+    def _own(self, local: str) -> None:
+        if self.owner is not None:
+            os.lchown(local, *self.owner)
+
+    def _links_outside(self, local: str) -> bool:
+        """Whether the regular file ``local`` has hard links outside the root."""
+        st = os.stat(local)
+        if not os.path.isfile(local) or st.st_nlink <= 1:
+            return False
+        inside = 0
+        for folder, _dirs, files in os.walk(self.root):
+            for name in files:
+                try:
+                    other = os.lstat(os.path.join(folder, name))
+                except OSError:
+                    continue
+                if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
+                    inside += 1
+        return inside < st.st_nlink
 
     # -- path mapping --------------------------------------------------------------------
     @staticmethod
@@ -194,12 +259,17 @@ class RootedSFTPServer(paramiko.SFTPServerInterface):
     def open(self, path: str, flags: int, attr: paramiko.SFTPAttributes) -> _Handle | int:
         def run() -> _Handle:
             local = self._local(path)
+            if os.path.exists(local) and self._links_outside(local):
+                raise _Escape(path)
+            existed = os.path.lexists(local)
             mode = getattr(attr, "st_mode", None)
-            fd = os.open(local, flags | getattr(os, "O_BINARY", 0), mode if mode else 0o644)
-            if flags & os.O_CREAT and attr is not None:
+            mode = (mode & 0o777) if mode else 0o644
+            fd = os.open(local, flags | getattr(os, "O_BINARY", 0), mode)
+            if flags & os.O_CREAT and not existed:
+                self._own(local)
+            if flags & os.O_CREAT:
                 # The mode was applied by os.open (under the umask); set the rest.
-                attr._flags &= ~attr.FLAG_PERMISSIONS  # type: ignore[attr-defined]
-                paramiko.SFTPServer.set_file_attr(local, attr)
+                _set_attr(local, attr, mode=False)
             if flags & os.O_WRONLY:
                 fmode = "ab" if flags & os.O_APPEND else "wb"
             elif flags & os.O_RDWR:
@@ -231,8 +301,8 @@ class RootedSFTPServer(paramiko.SFTPServerInterface):
         def run() -> None:
             local = self._local(path, follow=False)
             os.mkdir(local)
-            if attr is not None:
-                paramiko.SFTPServer.set_file_attr(local, attr)
+            self._own(local)
+            _set_attr(local, attr)
 
         return self._ok(run)
 
@@ -240,15 +310,19 @@ class RootedSFTPServer(paramiko.SFTPServerInterface):
         return self._ok(lambda: os.rmdir(self._local(path, follow=False)))
 
     def chattr(self, path: str, attr: paramiko.SFTPAttributes) -> int:
-        return self._ok(lambda: paramiko.SFTPServer.set_file_attr(self._local(path), attr))
+        return self._ok(lambda: _set_attr(self._local(path), attr))
 
     def symlink(self, target_path: str, path: str) -> int:
         def run() -> None:
             link = self._local(path, follow=False)
-            # The target is stored relative to the link so it stays inside the root.
-            target = self._local(posixpath.join(posixpath.dirname(self._remote(path)),
-                                                target_path), follow=False)
+            start = posixpath.dirname(self._remote(path))
+            if _climbs_out(start, target_path):
+                raise _Escape(target_path)
+            # Resolved through links that exist now: it must land inside the root as well.
+            target = self._local(posixpath.join(start, target_path), follow=True)
+            # Stored relative to the link, so it stays inside the root wherever it is read.
             os.symlink(os.path.relpath(target, os.path.dirname(link)), link)
+            self._own(link)
 
         return self._ok(run)
 
@@ -267,53 +341,32 @@ class RootedSFTPServer(paramiko.SFTPServerInterface):
         return SFTP_OK if result is None else int(result)
 
 
+def _climbs_out(start: str, target: str) -> bool:
+    """Whether ``target`` (relative to the remote directory ``start``) climbs above ``/``."""
+    parts = [] if target.startswith("/") else [p for p in start.split("/") if p]
+    for part in target.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return True
+            parts.pop()
+        else:
+            parts.append(part)
+    return False
+
+
+def _exec_user(run_as: str | None) -> tuple[int, int] | None:
+    """(uid, gid) commands run as: ``run_as``, or ``nobody`` when running as root, or None."""
+    if run_as is None:
+        if os.geteuid() != 0:
+            return None
+        run_as = "nobody"
+    entry = pwd.getpwnam(run_as)
+    return entry.pw_uid, entry.pw_gid
+
+
 # -- the SSH server --------------------------------------------------------------------------
-
-_CHANNEL_REPLIES = (bytes([99]), bytes([100]))  # MSG_CHANNEL_SUCCESS, MSG_CHANNEL_FAILURE
-
-
-class _ServerTransport(paramiko.Transport):
-    """A server transport that counts the channel-request replies it has sent.
-
-    paramiko answers an exec request only after ``check_channel_exec_request`` returns, so a
-    fast command could otherwise close its channel before the client heard "success", and the
-    client would report "Channel closed". The exec thread waits for the reply before closing.
-    """
-
-    def __init__(self, sock: socket.socket) -> None:
-        super().__init__(sock)
-        self._replies: dict[int, int] = {}
-        self._replies_cv = threading.Condition()
-
-    def _send_user_message(self, data: Any) -> None:
-        super()._send_user_message(data)  # type: ignore[misc]
-        raw = data.asbytes() if hasattr(data, "asbytes") else bytes(data)
-        if raw[:1] in _CHANNEL_REPLIES and len(raw) >= 5:
-            chanid = struct.unpack(">I", raw[1:5])[0]
-            with self._replies_cv:
-                self._replies[chanid] = self._replies.get(chanid, 0) + 1
-                self._replies_cv.notify_all()
-
-    def close(self) -> None:
-        """Close the connection and wake whoever waits for a reply."""
-        super().close()
-        with self._replies_cv:
-            self._replies_cv.notify_all()
-
-    def replies_sent(self, remote_chanid: int) -> int:
-        """How many request replies went to the client's channel ``remote_chanid``."""
-        with self._replies_cv:
-            return self._replies.get(remote_chanid, 0)
-
-    def wait_replies(self, remote_chanid: int, count: int, timeout: float) -> bool:
-        """Wait until ``count`` replies went to ``remote_chanid`` (False on timeout)."""
-        with self._replies_cv:
-            return self._replies_cv.wait_for(
-                lambda: self._replies.get(remote_chanid, 0) >= count or not self.is_active(),
-                timeout,
-            )
-
-
 
 class _Session(paramiko.ServerInterface):
     """paramiko's per-connection callbacks: auth, channels, exec."""
@@ -344,8 +397,13 @@ class _Session(paramiko.ServerInterface):
     def check_channel_env_request(
         self, channel: paramiko.Channel, name: bytes, value: bytes
     ) -> bool:
-        key = name.decode() if isinstance(name, bytes) else name
-        val = value.decode() if isinstance(value, bytes) else value
+        key = name.decode("utf-8", "replace") if isinstance(name, bytes) else name
+        val = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+        # An allowlist, not a denylist: PATH, LD_*, BASH_ENV, ENV, IFS, PYTHON*... all refused.
+        if not _ENV_NAME.match(key) or "\0" in val or not any(
+            fnmatch.fnmatchcase(key, pattern) for pattern in ACCEPTED_ENV
+        ):
+            return False
         self.env[key] = val
         return True
 
@@ -364,8 +422,14 @@ class SimSSHServer:
         host_key: paramiko.PKey | None = None,
         username: str = "root",
         port: int = 0,
+        admit: Callable[[str], bool] | None = None,
+        run_as: str | None = None,
     ) -> None:
         self.root = Path(root)
+        #: (uid, gid) of the commands; None runs them as the sandbox process's own user.
+        self.exec_owner = _exec_user(run_as)
+        #: Called with the peer's address on each connection; False closes it (a firewall).
+        self.admit = admit
         self.username = username
         self.host_key = host_key if host_key is not None else generate_host_key()
         self._authorized = {parse_public_key(line).asbytes() for line in authorized_keys}
@@ -421,8 +485,17 @@ class SimSSHServer:
         """Start accepting connections."""
         if not self._started:
             self._started = True
+            if self.exec_owner is not None:
+                self._give_root_to_exec_user()
             self._accept_thread.start()
         return self
+
+    def _give_root_to_exec_user(self) -> None:
+        uid, gid = self.exec_owner or (os.getuid(), os.getgid())
+        os.chown(self.root, uid, gid)
+        for folder, dirs, files in os.walk(self.root):
+            for name in dirs + files:
+                os.lchown(os.path.join(folder, name), uid, gid)
 
     def stop(self) -> None:
         """Close the listening socket and every connection, kill running commands."""
@@ -485,10 +558,13 @@ class SimSSHServer:
             sel.close()
 
     def _serve(self, conn: socket.socket) -> None:
-        transport = _ServerTransport(conn)
+        if self.admit is not None and not self.admit(conn.getpeername()[0]):
+            self._close_socket(conn)
+            return
+        transport = paramiko.Transport(conn)
         transport.add_server_key(self.host_key)
         transport.set_subsystem_handler(
-            "sftp", paramiko.SFTPServer, RootedSFTPServer, str(self.root)
+            "sftp", paramiko.SFTPServer, RootedSFTPServer, str(self.root), self.exec_owner
         )
         with self._lock:
             self._transports = [t for t in self._transports if t.is_active()]
@@ -502,32 +578,31 @@ class SimSSHServer:
     def _spawn(self, channel: paramiko.Channel, command: str, extra_env: dict[str, str]) -> bool:
         if self._stopped.is_set():
             return False
+        # Built from constants only: nothing of the sandbox process's environment leaks in.
         env = {
-            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            "PATH": EXEC_PATH,
             "HOME": str(self.root),
-            "USER": self.username,
+            "USER": self.username,  # the login name, even when the uid is an unprivileged one
             "LOGNAME": self.username,
             "SHELL": "/bin/sh",
-            "LANG": os.environ.get("LANG", "C.UTF-8"),
+            "LANG": "C.UTF-8",
         }
-        env.update(extra_env)
+        env.update(extra_env)  # only ACCEPTED_ENV names get this far
+        drop: dict[str, Any] = {}
+        if self.exec_owner is not None:
+            uid, gid = self.exec_owner
+            drop = {"user": uid, "group": gid, "extra_groups": []}
         try:
+            # cwd is entered before the uid changes, so parents the user cannot search are fine.
             proc = subprocess.Popen(
                 ["/bin/sh", "-c", command], cwd=self.root, env=env,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                start_new_session=True,
+                start_new_session=True, **drop,
             )
-        except OSError:
+        except (OSError, ValueError):
             return False
-        # This runs in the transport thread, before paramiko answers the request: the answer
-        # will be the next reply sent to this channel.
-        transport = channel.get_transport()
-        reply = (
-            (transport, transport.replies_sent(channel.remote_chanid) + 1)
-            if isinstance(transport, _ServerTransport) else None
-        )
         thread = threading.Thread(
-            target=self._run_exec, args=(channel, proc, reply), name=f"sim-sshd-exec-{proc.pid}",
+            target=self._run_exec, args=(channel, proc), name=f"sim-sshd-exec-{proc.pid}",
             daemon=True,
         )
         with self._lock:
@@ -537,10 +612,7 @@ class SimSSHServer:
         thread.start()
         return True
 
-    def _run_exec(
-        self, channel: paramiko.Channel, proc: subprocess.Popen[bytes],
-        reply: tuple[_ServerTransport, int] | None,
-    ) -> None:
+    def _run_exec(self, channel: paramiko.Channel, proc: subprocess.Popen[bytes]) -> None:
         assert proc.stdin and proc.stdout and proc.stderr
 
         def pump_out(src: IO[bytes], send: Any) -> None:
@@ -587,9 +659,7 @@ class SimSSHServer:
             self._procs.discard(proc)
         proc.stdout.close()
         proc.stderr.close()
-        if reply is not None:  # never close before the client heard that exec succeeded
-            # (a client that asked for no reply costs a 2 s wait here)
-            reply[0].wait_replies(channel.remote_chanid, reply[1], timeout=2)
+        _after_pending_replies(channel)
         try:
             # A command killed by signal N reports 128+N, as a shell would.
             channel.send_exit_status(status if status >= 0 else 128 - status)
@@ -597,6 +667,21 @@ class SimSSHServer:
             channel.close()
         except (OSError, EOFError, paramiko.SSHException):
             pass
+
+
+def _after_pending_replies(channel: paramiko.Channel) -> None:
+    """Return once paramiko has answered the exec request that started this command.
+
+    paramiko sends "exec succeeded" only after ``check_channel_exec_request`` returns, so a fast
+    command could close its channel first and the client would report "Channel closed". The
+    transport thread handles messages one at a time, so once it has handled the client's answer
+    to a global request sent from here, it has finished the exec request, reply included.
+    ``keepalive@openssh.com`` is what OpenSSH servers send; clients answer it (with a failure,
+    as for any request they do not know). Public API only; costs one loopback round trip.
+    """
+    transport = channel.get_transport()
+    if transport is not None and transport.is_active():
+        transport.global_request("keepalive@openssh.com", wait=True)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -51,6 +51,29 @@ def sandbox(tmp_path: Path) -> Iterator[SandboxInfo]:
 
 
 @pytest.fixture
+def wire(sandbox) -> list[dict[str, Any]]:
+    """Record what reaches the sandbox: method, path, query, body, Content-Type."""
+    seen: list[dict[str, Any]] = []
+    app = sandbox.app
+    original = app.dispatch
+
+    def recording(request):
+        if not request.path.startswith(app.ADMIN):
+            seen.append({
+                "method": request.method,
+                "path": request.path,
+                "query": request.query_string.decode(),
+                "body": request.get_data(cache=True).decode(),
+                "content_type": request.headers.get("Content-Type"),
+                "auth": request.headers.get("Authorization"),
+            })
+        return original(request)
+
+    app.dispatch = recording
+    return seen
+
+
+@pytest.fixture
 def apic(sandbox: SandboxInfo) -> Iterator[APIClient]:
     client = sandbox.client()
     yield client

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-from typing import Any
 
 import pytest
 import rerobots.api as official
@@ -24,29 +23,6 @@ from pytest_robofixtures.sim._wsgi import FaultRule
 NULL_A = "dcb05d0b-d0a5-59cc-90be-1b9091978d02"
 NULL_B = "b510ff34-418a-54cc-8562-8927b9501cdd"
 MISTY = "88cc70b9-0b83-55e9-9900-434800e14856"
-
-
-@pytest.fixture
-def wire(sandbox) -> list[dict[str, Any]]:
-    """Record what reaches the sandbox: method, path, query, body, Content-Type."""
-    seen: list[dict[str, Any]] = []
-    app = sandbox.app
-    original = app.dispatch
-
-    def recording(request):
-        if not request.path.startswith(app.ADMIN):
-            seen.append({
-                "method": request.method,
-                "path": request.path,
-                "query": request.query_string.decode(),
-                "body": request.get_data(cache=True).decode(),
-                "content_type": request.headers.get("Content-Type"),
-                "auth": request.headers.get("Authorization"),
-            })
-        return original(request)
-
-    app.dispatch = recording
-    return seen
 
 
 def test_list_and_info(apic):

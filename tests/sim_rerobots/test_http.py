@@ -44,7 +44,7 @@ def test_wrong_or_missing_token_is_400(sandbox: Sandbox, headers, method, path) 
 def test_admin_needs_no_token(sandbox: Sandbox) -> None:
     res = requests.get(sandbox.url + "/_admin/resources", timeout=10)
     assert res.status_code == 200
-    assert res.json() == {"instances": [], "addons": []}
+    assert res.json() == {"instances": [], "addons": [], "reservations": []}
 
 
 def test_unknown_instance_and_deployment_are_404(sandbox: Sandbox) -> None:
@@ -148,7 +148,7 @@ def test_lifecycle_init_ready_terminating_terminated(sandbox: Sandbox) -> None:
     assert sandbox.get("/instances").json()["workspace_instances"] == []
     listed = sandbox.get("/instances", params={"include_terminated": ""}).json()
     assert listed["workspace_instances"] == [iid]
-    assert sandbox.app.live_resources() == {"instances": [], "addons": []}
+    assert sandbox.app.live_resources() == {"instances": [], "addons": [], "reservations": []}
     assert not (sandbox.app.scratch_root / f"instance-{iid}").exists()
     # the deployment is free again
     assert sandbox.new(NULL_A)["id"] != iid

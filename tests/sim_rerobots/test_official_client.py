@@ -29,6 +29,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Image.Image.getdata:DeprecationW
 
 MISTY = SEEDED_DEPLOYMENTS[0]["id"]
 NULL_A = SEEDED_DEPLOYMENTS[1]["id"]
+NULL_B = SEEDED_DEPLOYMENTS[2]["id"]
 
 
 def client(sandbox: Sandbox, token: str = TOKEN) -> APIClient:
@@ -124,7 +125,7 @@ def test_full_instance_flow_with_the_official_client(sandbox: Sandbox, tmp_path:
     assert apic.get_instances() == []
     assert apic.get_instances(include_terminated=True) == [inst._id]
     admin = requests.get(sandbox.url + "/_admin/resources", timeout=10).json()
-    assert admin == {"instances": [], "addons": []}
+    assert admin == {"instances": [], "addons": [], "reservations": []}
 
 
 def test_instance_by_workspace_type_and_attach_by_id(sandbox: Sandbox) -> None:
@@ -208,3 +209,94 @@ def _b64(text: str) -> bytes:
 def test_private_key_from_new_is_rsa_pem(sandbox: Sandbox) -> None:
     created = client(sandbox).request_instance(NULL_A)
     paramiko.RSAKey.from_private_key(io.StringIO(created["sshkey"]))
+
+
+def test_firewall_with_the_official_client(sandbox: Sandbox) -> None:
+    apic = client(sandbox)
+    inst = rerobots.Instance(wdeployment_id=NULL_A, apic=apic)
+    wait_for(lambda: inst.get_status() == "READY", what="READY")
+    assert inst.get_firewall_rules() == []
+    inst.add_firewall_rule("REJECT", source_address="127.0.0.1")
+    assert inst.get_firewall_rules() == [{"src": "127.0.0.1/32", "action": "REJECT"}]
+    with pytest.raises(paramiko.SSHException):
+        inst.start_sshclient()  # the sandbox's sshd closes the connection
+    inst.flush_firewall_rules()
+    inst.start_sshclient()
+    assert inst.exec_ssh("echo through") == b"through\n"
+    with pytest.raises(rerobots.api.Error, match="unrecognized firewall action"):
+        inst.add_firewall_rule("ALLOW")
+    inst.terminate()
+
+
+def test_access_rules_with_the_official_client(sandbox: Sandbox) -> None:
+    apic = client(sandbox)
+    rid = apic.create_access_rule(NULL_A, "CAP_NO_INSTANTIATE")
+    assert [r["id"] for r in apic.get_access_rules(wdeployment_id=NULL_A)] == [rid]
+    with pytest.raises(rerobots.api.Error, match="not permitted"):
+        rerobots.Instance(wdeployment_id=NULL_A, apic=apic)
+    inst = rerobots.Instance(wdeployment_id=NULL_B, apic=apic)
+    mine = inst.create_access_rule("CAP_INSTANTIATE", to_user=sandbox.app.user)
+    assert [r["id"] for r in inst.get_access_rules()] == [mine]
+    inst.del_access_rule(mine)
+    assert inst.get_access_rules() == []
+    apic.del_access_rule(NULL_A, rid)
+    with pytest.raises(rerobots.api.Error, match="404"):
+        apic.del_access_rule(NULL_A, rid)
+    assert apic.get_access_rules() == []
+    wait_for(lambda: inst.get_status() == "READY", what="READY")
+    inst.terminate()
+
+
+def test_reservations_with_the_official_client(sandbox: Sandbox) -> None:
+    apic = client(sandbox)
+    holder = rerobots.Instance(wdeployment_id=MISTY, apic=apic)
+    reply = apic.request_instance(MISTY, reserve=True)
+    assert reply["success"] is False
+    assert [r["id"] for r in apic.get_reservations()] == [reply["id"]]
+    apic.cancel_reservation(reply["id"])
+    assert apic.get_reservations() == []
+    with pytest.raises(rerobots.api.Error, match="reservation not found"):
+        apic.cancel_reservation(reply["id"])
+    kept = apic.request_instance(MISTY, reserve=True)["id"]
+    wait_for(lambda: holder.get_status() == "READY", what="READY")
+    holder.terminate()
+    wait_for(lambda: not apic.get_reservations(), what="reservation fulfilled")
+    [new] = [i for i in apic.get_instances() if i != holder._id]
+    assert apic.get_instance_info(new)["deployment"] == MISTY
+    assert kept not in apic.get_instances()
+    wait_for(lambda: apic.get_instance_info(new)["status"] == "READY", what="READY")
+    apic.terminate_instance(new)
+
+
+def test_tokens_with_the_official_client(sandbox: Sandbox) -> None:
+    extra = sandbox.app.issue_token()
+    apic = client(sandbox)
+    assert client(sandbox, extra).get_instances() == []
+    apic.revoke_token(token=extra)
+    with pytest.raises(WrongAuthToken):
+        client(sandbox, extra).get_instances()
+    with pytest.raises(ValueError):
+        apic.revoke_token()
+    apic.purge()
+    with pytest.raises(WrongAuthToken):
+        apic.get_instances()
+    fresh = requests.post(sandbox.url + "/_admin/tokens", timeout=10).json()["token"]
+    assert client(sandbox, fresh).get_instances() == []
+
+
+def test_vnc_with_the_official_client(sandbox: Sandbox) -> None:
+    apic = client(sandbox)
+    inst = rerobots.Instance(wdeployment_id=NULL_A, apic=apic)
+    wait_for(lambda: inst.get_status() == "READY", what="READY")
+    assert apic.status_addon_vnc(inst._id) == {"status": "notfound"}
+    apic.activate_addon_vnc(inst._id)
+    wait_for(lambda: _active(apic.status_addon_vnc(inst._id)), what="vnc active")
+    apic.start_addon_vnc(inst._id)
+    [vnc] = sandbox.app.live_resources()["addons"]
+    assert vnc["addon"] == "vnc" and vnc["running"] is True
+    apic.stop_addon_vnc(inst._id)
+    apic.deactivate_addon_vnc(inst._id)
+    assert apic.status_addon_vnc(inst._id) == {"status": "notfound"}
+    with pytest.raises(rerobots.api.Error):
+        apic.start_addon_vnc(inst._id)
+    inst.terminate()

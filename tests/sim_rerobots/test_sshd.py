@@ -246,3 +246,31 @@ def _alive(pid: int) -> bool:
             return fh.read().split(")")[-1].split()[0] != "Z"
     except (FileNotFoundError, ProcessLookupError):  # reading /proc of an exiting task: ESRCH
         return False
+
+
+def test_fast_commands_never_close_before_exec_is_acknowledged(
+    sshd: SimSSHServer, keypair
+) -> None:
+    # A command that exits at once must not close its channel before paramiko has told the
+    # client "exec succeeded" (else the client raises "Channel closed"). Several threads share
+    # one connection, so the acknowledgements also interleave.
+    client = connect(sshd, keypair[0])
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        for _ in range(20):
+            try:
+                _, out, _ = client.exec_command("exit 3", timeout=10)
+                assert out.channel.recv_exit_status() == 3
+            except BaseException as exc:  # collected: the assert below names them
+                failures.append(exc)
+
+    try:
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert failures == []
+    finally:
+        client.close()
