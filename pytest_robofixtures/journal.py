@@ -81,6 +81,10 @@ class Journal:
         """Record the id the service gave ``name``."""
         self._append({"event": "created", "kind": kind, "name": name, "id": id})
 
+    def update(self, kind: str, name: str, **extra: Any) -> None:
+        """Add facts to an entry (e.g. where a create was sent), durably, before they matter."""
+        self._append({"event": "update", "kind": kind, "name": name, "extra": extra})
+
     def deleted(self, kind: str, name: str, id: str = "") -> None:
         """Record that a resource is gone (or never came to exist)."""
         self._append({"event": "deleted", "kind": kind, "name": name, "id": id})
@@ -153,6 +157,13 @@ def _apply(live: dict[tuple[str, str, str, str], JournalEntry], record: dict[str
         live[key].id = ident
     elif event == "kept" and key in live:
         live[key].kept = True
+    elif event == "update" and key in live:
+        for field_name, value in dict(record.get("extra") or {}).items():
+            known = live[key].extra.get(field_name)
+            if isinstance(known, list) and isinstance(value, list):
+                live[key].extra[field_name] = [*known, *value]
+            else:
+                live[key].extra[field_name] = value
     elif event == "deleted":
         live.pop(key, None)
 

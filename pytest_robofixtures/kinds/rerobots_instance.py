@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ..report import TestRecord
     from ..rerobots import Instance
 
-ADDONS = ("cam", "mistyproxy", "drive")
+ADDONS = ("cam", "mistyproxy", "drive", "vnc")
 
 
 def _delete(clients: Clients, ident: str, wait: bool, timeout: float) -> None:
@@ -37,23 +37,20 @@ def _delete(clients: Clients, ident: str, wait: bool, timeout: float) -> None:
 
 
 def _find(clients: Clients, name: str, extra: Mapping[str, Any]) -> str | None:
-    """The active instance a lost ``POST /new`` reply created, if any."""
+    """The active instance a lost ``POST /new`` reply created, if any.
+
+    Instances have no name: the journal notes which deployments the create was sent to, and a
+    deployment holds one instance at a time.
+    """
     apic = clients.rerobots
     known = set(getattr(clients, "handles", {}))
-    wanted_deployment = extra.get("wdeployment_id")
     wanted_types = set(extra.get("workspace_types") or ())
-    for ident in apic.get_instances():
-        ident = str(ident.get("id") if isinstance(ident, dict) else ident)
-        if ident in known:
-            continue
-        info = apic.get_instance_info(ident)
-        if info.get("status") not in ("INIT", "READY"):
-            continue
-        if wanted_deployment and info.get("deployment") != wanted_deployment:
-            continue
-        if wanted_types and info.get("type") not in wanted_types:
-            continue
-        return ident
+    targets = list(extra.get("tried") or ()) or [extra.get("wdeployment_id")]
+    for target in targets:
+        for info in apic.find_instances(target, exclude=known):
+            if wanted_types and info.get("type") not in wanted_types:
+                continue
+            return str(info["id"])
     return None
 
 
@@ -189,38 +186,37 @@ def rent(
     name = robo.journal_name("ws")  # the service never sees it: not part of the recording
     label = "rerobots instance"
 
-    def create(on_created: Callable[[str], None]) -> Instance:
-        import inspect
+    tried: list[str] = []
 
-        extra: dict[str, Any] = (
-            {"on_created": on_created}
-            if "on_created" in inspect.signature(Instance).parameters else {})
-        instance = Instance(
+    def on_request(wdid: str) -> None:
+        # Where the create goes, journaled before it is sent, so a lost reply or a kill
+        # mid-request can be reconciled on that deployment.
+        tried.append(wdid)
+        if robo.scope.provisions:
+            robo.ctx.journal.update(INSTANCE.name, name, tried=[wdid])
+
+    def create(on_created: Callable[[str], None]) -> Instance:
+        return Instance(
             workspace_types=workspace_types, wdeployment_id=wdeployment_id, apic=apic,
-            clock=robo.clock, ssh_factory=ssh_factory, duration=duration, vpn=vpn, **extra,
+            clock=robo.clock, ssh_factory=ssh_factory, duration=duration, vpn=vpn,
+            on_request=on_request, on_created=on_created,
         )
-        if not extra:
-            on_created(instance.id)
-        return instance
 
     def adopt(ident: str) -> Instance:
         return Instance(instance_id=ident, apic=apic, clock=robo.clock, ssh_factory=ssh_factory)
 
-    instance = robo.create(
-        INSTANCE, name, label, create, adopt,
-        extra={"wdeployment_id": wdeployment_id, "workspace_types": list(workspace_types or [])},
-    )
+    extra: dict[str, Any] = {"wdeployment_id": wdeployment_id,
+                             "workspace_types": list(workspace_types or []), "tried": tried}
+    instance = robo.create(INSTANCE, name, label, create, adopt, extra=extra)
     label = f"rerobots {instance.id[:8]}"
     with robo.waiting(label):
         instance.wait_until_ready(timeout=robo.timeout(timeout), on_change=robo.on_change(label))
     robo.event(label, "READY")
     for addon in addons:
-        with robo.waiting(label):
-            if addon == "cam":
-                instance.camera.activate(wait=True, timeout=robo.timeout(timeout))
-            else:
-                getattr(instance, f"activate_addon_{addon}")()
-                instance.wait_addon_active(addon, timeout=robo.timeout(timeout))
+        # Waited until active (with its URLs, for mistyproxy) before the test starts.
+        with robo.waiting(f"{label} {addon}"):
+            instance.activate_addon(addon, timeout=robo.timeout(timeout),
+                                    on_change=robo.on_change(f"{label} {addon}"))
         robo.event(label, f"add-on {addon} active")
     def on_frame(frame: Any) -> None:
         robo.current.save_frame(frame.jpeg)

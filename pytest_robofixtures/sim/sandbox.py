@@ -6,6 +6,7 @@ Started in-process by ``pytest --robo-sim`` (one per xdist worker) or standalone
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import tempfile
@@ -79,6 +80,9 @@ class Sandbox:
         self.rerobots_token = rerobots_token
         self._own_scratch = scratch_root is None
         self.scratch_root = Path(scratch_root or tempfile.mkdtemp(prefix="robofixtures-sim-"))
+        if self._own_scratch and hasattr(os, "geteuid") and os.geteuid() == 0:
+            # Commands run as an unprivileged user when we are root: let it reach its $HOME.
+            os.chmod(self.scratch_root, 0o711)
         self.rapyuta: SimServer | None = None
         self.rerobots: SimServer | None = None
         self.roc_endpoints: Any = None
