@@ -151,6 +151,8 @@ def test_worker_killed_mid_test_then_reap_leaves_the_service_empty(
     project.makepyfile(test_kill=KILLED)
     result = project.runpytest_subprocess("-n", "2", *live_args(live_sandbox))
     result.stdout.fnmatch_lines(["*worker*crashed*"])
+    # Counts come from the journals: the killed worker's resources were reaped by the controller.
+    result.stdout.fnmatch_lines(["*mode live: provisioned 4, torn down 4, leaked 0*"])
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed") == 1 and outcomes.get("passed") == 1
     reaped = _run_cli("reap", "--journal-dir", ".robofixtures", cwd=project.path, env=env)
