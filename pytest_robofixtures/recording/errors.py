@@ -80,7 +80,8 @@ class NetworkBlocked(RecordingError):
     def __init__(self, target: str) -> None:
         self.target = target
         super().__init__(
-            f"network access to {target} blocked: replay mode is hermetic (loopback only). "
-            "A request that is not served from the recording tried to go out; record the test "
-            "with --robo-sim or --robo-live, or pass an explicit allowed host."
+            f"network access to {target} blocked: replay is hermetic (loopback only).\n"
+            "Something the recording does not serve tried to go out. Record the test with "
+            "--robo-sim or --robo-live, or, if this host may be reached during replay, allow "
+            "it with --robo-allow-hosts or the allowed_hosts of the robo_config fixture."
         )

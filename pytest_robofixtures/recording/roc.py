@@ -44,7 +44,8 @@ class RecordingRocTransport:
 
     def _append(self, entry: dict[str, Any]) -> None:
         with self._lock:
-            self.bundle.roc_calls.append({"seq": self.bundle.next_roc_seq(), **entry})
+            self.bundle.roc_calls.append({"seq": self.bundle.next_roc_seq(), **entry,
+                                          "at": self.bundle.elapsed()})
 
     def close(self) -> None:
         """Close the real transport."""
