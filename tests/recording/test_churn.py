@@ -1,0 +1,137 @@
+"""Minimal churn: re-recording an unchanged test changes one line; old files still replay."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from werkzeug.wrappers import Request, Response
+
+from pytest_robofixtures.common.http import make_session
+from pytest_robofixtures.recording import Bundle, Recorder, Scrubber, recording_path
+from pytest_robofixtures.recording.stable import read_document
+from pytest_robofixtures.sim._wsgi import SimApp, SimServer, json_response, read_json
+
+from .conftest import RERECORD, TOKEN, headers
+
+NODEID = "tests/test_churn.py::test_provision"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class ChurnApp(SimApp):
+    """Deterministic but for time and port: a thing that is RUNNING for a while, then READY."""
+
+    def __init__(self, ready_after: float) -> None:
+        super().__init__()
+        self.ready_after = ready_after
+        self.created = 0.0
+        self.name = ""
+        self.route("/things", self.create, methods=["POST"])
+        self.route("/things/<tid>", self.get, methods=["GET"])
+
+    def _thing(self, request: Request, name: str) -> dict[str, Any]:
+        ready = time.time() - self.created >= self.ready_after
+        return {
+            "id": "thing-1", "name": name, "status": "READY" if ready else "RUNNING",
+            "created_at": dt.datetime.fromtimestamp(self.created, dt.timezone.utc).isoformat(),
+            "log": {"created": self.created, "msecs": 12.0},
+            "links": {"self": f"{request.host_url}things/thing-1"},
+        }
+
+    def create(self, request: Request) -> Response:
+        self.created = time.time()
+        self.name = str(read_json(request)["name"])
+        return json_response(self._thing(request, self.name), 201)
+
+    def get(self, request: Request, tid: str) -> Response:
+        return json_response(self._thing(request, self.name))
+
+
+def provision(rec: Recorder, url: str, interval: float) -> list[str]:
+    s = make_session(headers=headers(), retries=0)
+    name = rec.names.new("thing")
+    thing = s.post(f"{url}/things", json={"name": name}).json()
+    seen = []
+    while True:
+        state = s.get(thing["links"]["self"]).json()["status"]
+        seen.append(state)
+        if state == "READY":
+            return seen
+        rec.clock.sleep(interval)
+
+
+def record_once(root: Path, run_id: str, interval: float) -> tuple[Path, list[str]]:
+    server = SimServer(ChurnApp(ready_after=0.25)).start()
+    try:
+        path = recording_path(root, NODEID)
+        rec = Recorder.open(path, "record", RERECORD, Scrubber(secrets=[TOKEN]),
+                            metadata={"nodeid": NODEID, "mode": "sim"}, run_id=run_id)
+        rec.set_endpoint("things", server.url)
+        with rec.active():
+            seen = provision(rec, server.url, interval)
+        rec.close()
+    finally:
+        server.stop()
+    return path / "recording.yaml", seen
+
+
+def test_rerecording_an_unchanged_test_changes_one_line(tmp_path: Path) -> None:
+    first, seen1 = record_once(tmp_path / "a", "run1aaaa", 0.02)
+    second, seen2 = record_once(tmp_path / "b", "run2bbbb", 0.045)
+    # Ports, run ids, times and (usually: it depends on the machine's load) poll counts differ.
+    a, b = first.read_text().splitlines(), second.read_text().splitlines()
+    changed = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+    assert len(a) == len(b) and changed == [1], "\n".join(
+        f"{a[i]}\n{b[i]}" for i in changed[:5])
+    assert a[1].startswith("clock: {") and "run: run1aaaa-" in a[1]
+    text = first.read_text()
+    assert "{things}/things/thing-1" in text and "robo-{run}-1-thing" in text
+    assert "127.0.0.1:" not in text.split("\n", 2)[2]  # no port outside the clock line
+    doc = yaml.safe_load(text)
+    polls = doc["clock"]["at"]["http"]
+    assert isinstance(polls[1], list) and len(polls[1]) == len(seen1) - 1  # RUNNING repeats
+
+
+def test_collapsed_polls_replay_as_often_as_recorded_and_unused_counts_repeats(
+    tmp_path: Path
+) -> None:
+    path, seen = record_once(tmp_path, "run3cccc", 0.02)
+    rec = Recorder.open(path.parent, "replay", RERECORD, Scrubber(secrets=[TOKEN]))
+    url = rec.endpoints["things"]
+    assert url.startswith("http://127.0.0.1:")
+    with rec.active():
+        assert provision(rec, url, 0.02) == seen  # same sequence, READY after as many polls
+    assert rec.close().unused == []
+    loaded = Bundle.load(path.parent, RERECORD)
+    assert len(loaded.http) == len(seen) + 1
+    assert loaded.http[1]["response"]["body"]["json"]["links"]["self"].startswith(url)
+    assert len(loaded.clock["at"]["http"]) == len(loaded.http)
+    assert isinstance(loaded.metadata["recorded_at"], str)
+    # Stopping after the first poll leaves exactly the other recorded polls unused.
+    rec = Recorder.open(path.parent, "replay", RERECORD, Scrubber(secrets=[TOKEN]))
+    with rec.active():
+        s = make_session(headers=headers(), retries=0)
+        thing = s.post(f"{url}/things", json={"name": rec.names.new("thing")}).json()
+        s.get(thing["links"]["self"])
+    unused = rec.close().unused
+    assert len(unused) == len(seen) - 1
+    assert all(u == f"HTTP GET {url}/things/thing-1" for u in unused)
+
+
+def test_format_1_recordings_still_load_and_replay(tmp_path: Path) -> None:
+    old = ROOT / "cassettes/examples/test_workspace/test_failed_command_reports_its_exit_status"
+    if yaml.safe_load((old / "recording.yaml").read_text())["format_version"] != 1:
+        old = tmp_path  # the examples were re-recorded: make a format-1 file by hand instead
+        (old / "recording.yaml").write_text(
+            "format_version: 1\nmetadata:\n  recorded_at: '2026-01-01T00:00:00+00:00'\n"
+            "  endpoints: {x: 'http://127.0.0.1:9'}\nclock: {epoch: 1.5}\nnames: []\n"
+            "http: []\nssh: []\nroc: {calls: [], feeds: []}\nend_of_recording: true\n")
+    copy = tmp_path / "copy"
+    shutil.copytree(old, copy)
+    bundle = Bundle.load(copy, RERECORD)
+    assert bundle.metadata["recorded_at"] and bundle.metadata["endpoints"]
+    assert read_document(copy)["metadata"] == bundle.metadata
