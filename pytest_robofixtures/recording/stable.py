@@ -181,9 +181,12 @@ def stabilize(
     # Substring tokens: service base URLs, then the run token of generated names.
     replacements: list[tuple[re.Pattern[str], str]] = []
     by_url: dict[str, str] = {}
+    literal: list[str] = []  # names whose {name} text occurs in the data: never tokens
     for name in sorted(endpoints):
         url = str(endpoints[name]).rstrip("/")
-        if re.match(r"[a-z][a-z0-9+.-]*://[^/]+$", url) and not text_has("{" + name + "}"):
+        if text_has("{" + name + "}"):
+            literal.append(name)
+        elif re.match(r"[a-z][a-z0-9+.-]*://[^/]+$", url):
             by_url.setdefault(url, name)
     for url in sorted(by_url, key=len, reverse=True):
         replacements.append((re.compile(re.escape(url) + r"(?![0-9A-Za-z.-])"),
@@ -223,6 +226,8 @@ def stabilize(
     line.update(clock)
     if endpoints:
         line["endpoints"] = endpoints
+    if literal:
+        line["literal"] = literal
     if run is not None:
         line["run"] = run
     line["at"] = {k: v for k, v in at.items() if v}
@@ -254,11 +259,13 @@ def expand(doc: dict[str, Any]) -> dict[str, Any]:
     line = dict(doc.get("clock") or {})
     endpoints = {str(k): str(v) for k, v in dict(line.pop("endpoints", None) or {}).items()}
     run = line.pop("run", None)
+    has_values = "values" in line  # absent: value tokens were not used ("<~" was in the data)
     values = {str(k): list(v) for k, v in dict(line.pop("values", None) or {}).items()}
     at = dict(line.pop("at", None) or {})
     recorded_at = line.pop("recorded_at", None)
+    literal = {str(n) for n in line.pop("literal", None) or []}
 
-    tokens = {name: url.rstrip("/") for name, url in endpoints.items()}
+    tokens = {name: url.rstrip("/") for name, url in endpoints.items() if name not in literal}
     if run is not None:
         tokens["run"] = str(run)
 
@@ -270,7 +277,7 @@ def expand(doc: dict[str, Any]) -> dict[str, Any]:
         return slots[n]
 
     def restore(s: str) -> Any:
-        if "<~" in s:
+        if has_values and "<~" in s:
             m = _VALUE_TOKEN.fullmatch(s)
             if m is not None:
                 return value_of(m)

@@ -135,3 +135,23 @@ def test_format_1_recordings_still_load_and_replay(tmp_path: Path) -> None:
     bundle = Bundle.load(copy, RERECORD)
     assert bundle.metadata["recorded_at"] and bundle.metadata["endpoints"]
     assert read_document(copy)["metadata"] == bundle.metadata
+
+
+def test_token_text_already_in_the_data_is_left_alone(tmp_path: Path) -> None:
+    from pytest_robofixtures.recording.stable import expand, stabilize
+
+    doc = {
+        "format_version": 1, "metadata": {"endpoints": {"svc": "http://127.0.0.1:5000"}},
+        "clock": {"epoch": 1.0}, "names": [],
+        "http": [{"request": {"method": "GET", "uri": "http://127.0.0.1:5000/a?t={svc}",
+                              "headers": {}, "body": None},
+                  "response": {"status": {"code": 200, "message": "OK"}, "headers": {},
+                               "body": {"json": {"s": "<~x.0>", "at": "2026-01-01T00:00:00Z"}}}}],
+        "ssh": [], "roc": {"calls": [], "feeds": []}, "end_of_recording": True,
+    }
+    stored = stabilize(doc, recorded_at="now", times={}, run_tokens=["r1-main"])
+    assert stored["http"][0]["request"]["uri"] == "http://127.0.0.1:5000/a?t={svc}"
+    assert stored["http"][0]["response"]["body"]["json"]["at"] == "2026-01-01T00:00:00Z"
+    back = expand(yaml.safe_load(yaml.safe_dump(stored)))
+    assert back["http"] == doc["http"]
+    assert back["metadata"]["endpoints"] == {"svc": "http://127.0.0.1:5000"}
