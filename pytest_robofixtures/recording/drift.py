@@ -24,6 +24,7 @@ Usage (the plugin's ``--robo-drift``)::
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 import re
@@ -37,7 +38,8 @@ import yaml
 
 from . import stable
 from .bundle import Bundle
-from .match import UUID_RE
+from .config import RecordingConfig
+from .match import UUID_RE, compile_json_path
 from .paths import RECORDING_FILE
 from .scrub import PLACEHOLDER_RE, Scrubber
 
@@ -235,11 +237,25 @@ def _body_json(part: dict[str, Any]) -> Any:
 
 
 def compare_documents(
-    live: dict[str, Any], recorded: dict[str, Any], ignore_query: Iterable[str] = ()
+    live: dict[str, Any], recorded: dict[str, Any], ignore_query: Iterable[str] = (),
+    ignore_paths: Iterable[str] = (),
 ) -> list[DriftFinding]:
-    """Findings between two stored documents in the format-2 (tokenized) form."""
+    """Findings between two stored documents in the format-2 (tokenized) form.
+
+    ``ignore_query``: query parameters left out when pairing; ``ignore_paths``: JSON paths
+    left out of responses (the config's ``ignore_query_params`` / ``ignore_json_paths``).
+    """
     out: list[DriftFinding] = []
     ig = frozenset(ignore_query)
+    paths = [compile_json_path(p) for p in ignore_paths]
+
+    def without(obj: Any) -> Any:
+        if paths and isinstance(obj, (dict, list)):
+            obj = copy.deepcopy(obj)
+            for path in paths:
+                obj = path.filter(lambda _v: True, obj)
+        return obj
+
     # HTTP
     rec_http, live_http = list(recorded.get("http") or []), list(live.get("http") or [])
     for ra, lb in _paired_runs([_http_key(e, ig) for e in rec_http],
@@ -257,7 +273,8 @@ def compare_documents(
                     found = [DriftFinding("HTTP", "status", name, "", ca, cb)]
                 elif ca < 400:
                     found = []
-                    _json_diff("HTTP", name, _body_json(a), _body_json(b), "$", found)
+                    _json_diff("HTTP", name, without(_body_json(a)), without(_body_json(b)),
+                               "$", found)
                 else:
                     found = []
                 out += [f for f in found if f not in out]
@@ -307,7 +324,7 @@ def compare_documents(
                 out.append(DriftFinding("ROC", "status", name, "", roc_outcome(a),
                                         roc_outcome(b)))
             elif "result" in a:
-                _json_diff("ROC", name, a["result"], b["result"], "$", out)
+                _json_diff("ROC", name, without(a["result"]), without(b["result"]), "$", out)
     return out
 
 
@@ -339,15 +356,17 @@ def stored_document(path: str | Path) -> dict[str, Any]:
 
 def compare_bundle(
     live: Bundle, recorded: str | Path, scrubber: Scrubber | None = None,
-    ignore_query: Iterable[str] = (),
+    config: RecordingConfig | None = None,
 ) -> list[DriftFinding]:
     """Findings between a just-recorded (unsaved) bundle and the recording at ``recorded``.
 
     ``scrubber``: the live run's (so secrets compare as placeholders on both sides). Nothing is
-    written. ``ignore_query``: query parameters left out when pairing (the config's).
+    written. ``config``: its ignored query parameters and JSON paths are ignored here too.
     """
     live_doc = live.document(scrubber if scrubber is not None else Scrubber())
-    return compare_documents(live_doc, stored_document(recorded), ignore_query)
+    cfg = config or RecordingConfig()
+    return compare_documents(live_doc, stored_document(recorded), cfg.ignore_query_params,
+                             cfg.ignore_json_paths)
 
 
 def report_lines(findings: Iterable[DriftFinding]) -> list[str]:

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Request, Response
 
 from pytest_robofixtures.common.http import make_session
 from pytest_robofixtures.recording import Recorder, Scrubber, recording_path
+from pytest_robofixtures.recording.config import RecordingConfig
 from pytest_robofixtures.recording.drift import (
     DriftFinding,
     compare_bundle,
@@ -115,6 +116,10 @@ def test_changed_enum_status_code_and_fields_are_reported(tmp_path: Path) -> Non
     assert any('$.phase changed: recorded "Succeeded", live "Failed"' in line for line in lines)
     # Nothing about ids, timestamps, counters or ports.
     assert not any(f.path in ("$.id", "$.created_at", "$.counter") for f in findings)
+    # The config's ignored paths are ignored here too.
+    cfg = RecordingConfig(ignore_json_paths=("$.phase", "$.spec.image"))
+    fewer = compare_bundle(live.bundle, recording_path(tmp_path, NODEID), live.scrubber, cfg)
+    assert {(f.kind, f.path) for f in fewer} == {("added", "$.region"), ("status", "")}
 
 
 def test_missing_and_extra_interactions(tmp_path: Path) -> None:
