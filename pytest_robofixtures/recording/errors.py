@@ -15,10 +15,13 @@ class RecordingMissing(RecordingError):
     def __init__(self, path: Path, rerecord_command: str) -> None:
         self.path = path
         self.rerecord_command = rerecord_command
+        failed = Path(path).with_name("recording.failed.yaml")
+        note = (f"\nA failed recording attempt is kept at {failed} (for inspection; it is "
+                "never replayed)." if failed.is_file() else "")
         super().__init__(
             f"no recording at {path}\n"
             f"This test has not been recorded yet (or its recording was deleted or moved).\n"
-            f"To record it, run: {rerecord_command}"
+            f"To record it, run: {rerecord_command}{note}"
         )
 
 

@@ -11,6 +11,7 @@ from pytest_robofixtures.common.http import make_session
 from pytest_robofixtures.recording import (
     Recorder,
     RecordingMismatch,
+    RecordingMissing,
     recording_path,
     scan_for_secrets,
 )
@@ -173,3 +174,17 @@ def test_a_failed_attempt_is_written_beside_the_good_recording(
         make_session(headers=headers(), retries=0).post(f"{demo.url}/echo", json={"run": "new"})
     rec2.close()
     assert not written.exists() and not (path / "blobs").exists()
+
+
+def test_a_failed_attempt_alone_is_never_replayed_and_is_named(
+    tmp_path: Path, demo: SimServer
+) -> None:
+    path = recording_path(tmp_path, NODEID)
+    rec = Recorder.open(path, "record", RERECORD, RecordingConfig().scrubber([TOKEN]))
+    with rec.http():
+        make_session(headers=headers(), retries=0).post(f"{demo.url}/echo", json={"a": 1})
+    rec.bundle.save(rec.scrubber, failed=True)
+    with pytest.raises(RecordingMissing) as info:
+        Recorder.open(path, "replay", RERECORD, RecordingConfig().scrubber([TOKEN]))
+    assert str(path / "recording.failed.yaml") in str(info.value)
+    assert "never replayed" in str(info.value)
