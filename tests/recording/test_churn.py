@@ -157,7 +157,7 @@ def test_token_text_already_in_the_data_is_left_alone(tmp_path: Path) -> None:
     assert back["metadata"]["endpoints"] == {"svc": "http://127.0.0.1:5000"}
 
 
-def record_sandbox_network(root: Path, run_id: str) -> Path:
+def record_sandbox_network(root: Path, run_id: str, save: bool = True) -> Any:
     from pytest_robofixtures.rapyuta.client import Client
     from pytest_robofixtures.sim.sandbox import RAPYUTA_PROJECT, RAPYUTA_TOKEN, Sandbox
 
@@ -177,6 +177,8 @@ def record_sandbox_network(root: Path, run_id: str) -> Path:
             net.poll_routed_network_till_ready(sleep_interval=0.05)
             client.delete_routed_network(net.guid)
             client.close()
+        if not save:
+            return rec
         rec.close()
     return path / "recording.yaml"
 
@@ -205,3 +207,21 @@ def test_rerecording_against_two_fresh_sandboxes_changes_one_line(tmp_path: Path
     rec = Recorder.open(second.parent, "replay", RERECORD, Scrubber())
     assert rec.endpoints["rapyuta_core"].startswith("http://127.0.0.1:")
     assert len(rec.bundle.http) == len(observed_states(second))
+
+
+def test_drift_against_a_fresh_sandbox_ignores_what_varies_and_sees_an_edited_field(
+    tmp_path: Path
+) -> None:
+    from pytest_robofixtures.recording.drift import compare_bundle
+
+    recorded = record_sandbox_network(tmp_path, "runddd1")
+    live = record_sandbox_network(tmp_path / "live", "runeee2", save=False)
+    assert compare_bundle(live.bundle, recorded.parent, live.scrubber) == []
+    # A field the service no longer returns... seen from the other side: remove it from the
+    # recording, and the live run reports it as added.
+    doc = yaml.safe_load(recorded.read_text())
+    del doc["http"][0]["response"]["body"]["json"]["rosDistro"]
+    recorded.write_text(yaml.safe_dump(doc, sort_keys=False))
+    findings = compare_bundle(live.bundle, recorded.parent, live.scrubber)
+    assert [(f.kind, f.path, f.request) for f in findings] == [
+        ("added", "$.rosDistro", "POST {rapyuta_catalog}/routednetwork")]
