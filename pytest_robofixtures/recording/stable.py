@@ -31,6 +31,7 @@ are. When a token's text already occurs in the data, that kind of token is not u
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -135,8 +136,8 @@ def _tokenize_values(
     return obj
 
 
-def _entry_key(entry: Any) -> Any:
-    return yaml.dump(entry, Dumper=yaml.SafeDumper, sort_keys=True)
+def _entry_key(entry: Any) -> str:
+    return json.dumps(entry, sort_keys=True, default=str)
 
 
 def _collapse(entries: list[Any], times: list[Any]) -> tuple[list[Any], list[Any]]:
