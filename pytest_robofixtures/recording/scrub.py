@@ -16,7 +16,6 @@ PLACEHOLDER = "<scrubbed>"
 KEY_PLACEHOLDER = "<scrubbed:private-key>"
 #: Any placeholder we write: ``<scrubbed>``, ``<scrubbed:3>``, ``<scrubbed:private-key>``.
 PLACEHOLDER_RE = re.compile(r"<scrubbed(?::[A-Za-z0-9-]+)?>")
-_NUMBERED_RE = re.compile(r"<scrubbed:[0-9]+>")
 
 #: ``hook(transport, entry) -> entry | None``: run on each stored interaction before it is
 #: written (``transport`` is ``"http"``, ``"ssh"``, ``"roc"`` or ``"feed"``); None drops it.
@@ -81,6 +80,9 @@ class Scrubber:
         self.placeholder = placeholder
         self.hooks: list[ScrubHook] = list(hooks)
         self._numbers: dict[str, int] | None = None  # value -> number, while numbering
+        head, tail = (placeholder[:-1], ">") if placeholder.endswith(">") else (placeholder, "")
+        self._numbered_fmt = head + ":{}" + tail
+        self._numbered_re = re.compile(re.escape(head) + ":[0-9]+" + re.escape(tail))
         self._variant_of: dict[str, str] = {}  # url-quoted variant -> the secret itself
         self.fields = {_norm_field(f) for f in DEFAULT_FIELDS | set(fields)}
         self.headers = {h.lower() for h in DEFAULT_HEADERS | set(headers)}
@@ -126,14 +128,13 @@ class Scrubber:
         key = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
         key = self._variant_of.get(key, key)
         n = self._numbers.setdefault(key, len(self._numbers) + 1)
-        if self.placeholder.endswith(">"):
-            return f"{self.placeholder[:-1]}:{n}>"
-        return f"{self.placeholder}:{n}"
+        return self._numbered_fmt.format(n)
 
     def is_placeholder(self, value: Any) -> bool:
         """True for a value that is already a placeholder."""
         return isinstance(value, str) and (
-            value == self.placeholder or PLACEHOLDER_RE.fullmatch(value) is not None)
+            value == self.placeholder or PLACEHOLDER_RE.fullmatch(value) is not None
+            or self._numbered_re.fullmatch(value) is not None)
 
     def apply_hooks(self, transport: str, entry: dict[str, Any]) -> dict[str, Any] | None:
         """Run the user's hooks on one stored interaction (None: leave it out)."""
@@ -197,8 +198,8 @@ class Scrubber:
             s = p.sub(lambda m: self.placeholder_for(m.group(0)), s)
         if self._literal_re is not None:
             s = self._literal_re.sub(lambda m: self.placeholder_for(m.group(0)), s)
-        if self._numbers is None and "<scrubbed:" in s:
-            s = _NUMBERED_RE.sub(self.placeholder, s)  # compare modulo numbering
+        if self._numbers is None and ":" in s:
+            s = self._numbered_re.sub(self.placeholder, s)  # compare modulo numbering
         return s
 
     def data(self, obj: Any) -> Any:

@@ -188,3 +188,15 @@ def test_a_failed_attempt_alone_is_never_replayed_and_is_named(
         Recorder.open(path, "replay", RERECORD, RecordingConfig().scrubber([TOKEN]))
     assert str(path / "recording.failed.yaml") in str(info.value)
     assert "never replayed" in str(info.value)
+
+
+def test_numbering_and_collapsing_with_a_custom_placeholder() -> None:
+    from pytest_robofixtures.recording import Scrubber
+
+    s = Scrubber(secrets=["alpha-secret", "beta-secret"], placeholder="[REDACTED]")
+    with s.numbering():
+        text = s.text("alpha-secret beta-secret alpha-secret")
+        assert s.data({"password": "gamma-secret"}) == {"password": "[REDACTED]:3"}
+    assert text == "[REDACTED]:1 [REDACTED]:2 [REDACTED]:1"
+    assert s.text(text) == "[REDACTED] [REDACTED] [REDACTED]"  # matching ignores numbers
+    assert s.data({"password": "[REDACTED]:2"}) == {"password": "[REDACTED]"}
