@@ -242,11 +242,26 @@ def stabilize(
     return out
 
 
+class _LineDumper(yaml.SafeDumper):
+    """Safe dumper for the clock line: strings with line breaks double-quoted (escaped)."""
+
+
+def _line_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    style = '"' if any(c in data for c in "\n\r\x85\u2028\u2029") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_LineDumper.add_representer(str, _line_str)
+
+
 def render_clock_line(line: dict[str, Any]) -> str:
     """``clock: {...}`` on a single line (flow style, never wrapped)."""
-    text = yaml.dump(line, Dumper=yaml.SafeDumper, default_flow_style=True, sort_keys=False,
-                     width=float("inf"), allow_unicode=True)
-    return "clock: " + text.strip().replace("\n", " ") + "\n"
+    text = yaml.dump(line, Dumper=_LineDumper, default_flow_style=True, sort_keys=False,
+                     width=float("inf"), allow_unicode=True).strip()
+    if "\n" in text:  # a value YAML cannot keep on one line: block style, never corrupted
+        return yaml.dump({"clock": line}, Dumper=_LineDumper, sort_keys=False,
+                         allow_unicode=True)
+    return "clock: " + text + "\n"
 
 
 def expand(doc: dict[str, Any]) -> dict[str, Any]:

@@ -228,3 +228,13 @@ def test_drift_against_a_fresh_sandbox_ignores_what_varies_and_sees_an_edited_fi
     findings = compare_bundle(live.bundle, recorded.parent, live.scrubber)
     assert [(f.kind, f.path, f.request) for f in findings] == [
         ("added", "$.rosDistro", "POST {rapyuta_catalog}/routednetwork")]
+
+
+def test_clock_line_keeps_every_value_exactly() -> None:
+    from pytest_robofixtures.recording.stable import render_clock_line
+
+    line = {"a": "x\ny  z", "b": "it's: {x}", "c": 1e-05, "d": "ünï", "e": " lead",
+            "f": "\t tab", "g": "a\u2028b", "h": [1.5, None, True, "2026-01-01T00:00:00Z"]}
+    text = render_clock_line(line)
+    assert text.count("\n") == 1 and text.startswith("clock: {")
+    assert yaml.safe_load(text)["clock"] == line
