@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from werkzeug.wrappers import Request, Response
 
@@ -238,3 +239,16 @@ def test_clock_line_keeps_every_value_exactly() -> None:
     text = render_clock_line(line)
     assert text.count("\n") == 1 and text.startswith("clock: {")
     assert yaml.safe_load(text)["clock"] == line
+
+
+def test_a_damaged_clock_line_is_a_corrupt_recording(tmp_path: Path) -> None:
+    from pytest_robofixtures.recording import RecordingCorrupt
+
+    path, _seen = record_once(tmp_path, "run9zzzz", 0.02)
+    text = path.read_text()
+    head, clock, rest = text.split("\n", 2)
+    damaged = clock.replace("values: {", "values: {unrelated: [1], ", 1)
+    damaged = damaged.replace("createdat:", "createdat_gone:", 1)
+    path.write_text("\n".join([head, damaged, rest]))
+    with pytest.raises(RecordingCorrupt, match="createdat"):
+        Recorder.open(path.parent, "replay", RERECORD, Scrubber())
