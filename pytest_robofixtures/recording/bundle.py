@@ -3,6 +3,8 @@
 In memory a bundle holds *raw* entries (bytes bodies, live values); :meth:`Bundle.save` converts
 them to the stored form (JSON bodies as structured YAML, binary payloads moved into blobs),
 scrubs secrets and writes everything atomically. :meth:`Bundle.load` does the reverse.
+The file is format 2 (:mod:`.stable`: per-run values in one ``clock`` line); format 1 loads too.
+A failed attempt is saved as ``recording.failed.yaml`` beside a good recording, never over it.
 """
 
 from __future__ import annotations

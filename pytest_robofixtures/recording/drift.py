@@ -372,3 +372,13 @@ def compare_bundle(
 def report_lines(findings: Iterable[DriftFinding]) -> list[str]:
     """One line per finding (for the report section and the terminal summary)."""
     return [str(f) for f in findings]
+
+
+def summarize(findings: Iterable[DriftFinding]) -> str:
+    """A short count by kind (a JUnit property value): ``"3: 1 status, 2 removed"``, ``"none"``."""
+    counts: dict[str, int] = {}
+    for f in findings:
+        counts[f.kind] = counts.get(f.kind, 0) + 1
+    if not counts:
+        return "none"
+    return f"{sum(counts.values())}: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))

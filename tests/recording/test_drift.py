@@ -20,6 +20,7 @@ from pytest_robofixtures.recording.drift import (
     compare_documents,
     is_enum_like,
     stored_document,
+    summarize,
 )
 from pytest_robofixtures.sim._wsgi import SimApp, SimServer, json_response
 
@@ -113,6 +114,9 @@ def test_changed_enum_status_code_and_fields_are_reported(tmp_path: Path) -> Non
     assert "/logs" in status.request and "<id>" in status.request
     lines = [str(f) for f in findings]
     assert all("\n" not in line for line in lines)
+    # POST and GET answers both drifted (each request reported once, polls counted once).
+    assert summarize(findings) == "7: 2 added, 2 removed, 1 status, 2 value"
+    assert summarize([]) == "none"
     assert any('$.phase changed: recorded "Succeeded", live "Failed"' in line for line in lines)
     # Nothing about ids, timestamps, counters or ports.
     assert not any(f.path in ("$.id", "$.created_at", "$.counter") for f in findings)
