@@ -350,3 +350,30 @@ def read_document(path: str | Path) -> dict[str, Any]:
     if not isinstance(doc, dict) or "format_version" not in doc:
         raise ValueError(f"{p} is not a pytest-robofixtures recording")
     return expand(doc)
+
+
+def rebase(bundle: Any, endpoints: dict[str, str]) -> None:
+    """Serve a loaded bundle's HTTP interactions at other base URLs (before replay starts).
+
+    ``endpoints``: service name -> the base URL the replaying client uses. Every recorded URL
+    under that service's recorded base (request URIs, and URLs inside headers and bodies,
+    such as links) is moved to the new base, and ``metadata["endpoints"]`` is updated, so
+    replay matches requests made to whatever base URL the client is given.
+    """
+    recorded = dict(bundle.metadata.get("endpoints") or {})
+    moves: list[tuple[re.Pattern[str], str]] = []
+    for name, new in endpoints.items():
+        old = str(recorded.get(name, "")).rstrip("/")
+        if old and old != new.rstrip("/"):
+            moves.append((re.compile(re.escape(old) + r"(?![0-9A-Za-z.-])"), new.rstrip("/")))
+    if not moves:
+        return
+
+    def move(s: str) -> str:
+        if "://" in s:
+            for pattern, new in moves:
+                s = pattern.sub(new.replace("\\", "\\\\"), s)  # literal replacement
+        return s
+
+    bundle.http[:] = [_map_strings(e, move) for e in bundle.http]
+    bundle.metadata["endpoints"] = {**recorded, **endpoints}

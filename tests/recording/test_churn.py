@@ -252,3 +252,16 @@ def test_a_damaged_clock_line_is_a_corrupt_recording(tmp_path: Path) -> None:
     path.write_text("\n".join([head, damaged, rest]))
     with pytest.raises(RecordingCorrupt, match="createdat"):
         Recorder.open(path.parent, "replay", RERECORD, Scrubber())
+
+
+def test_replay_at_another_base_url(tmp_path: Path) -> None:
+    from pytest_robofixtures.recording.stable import rebase
+
+    path, seen = record_once(tmp_path, "run8yyyy", 0.02)
+    rec = Recorder.open(path.parent, "replay", RERECORD, Scrubber(secrets=[TOKEN]))
+    new = "http://127.0.0.1:9"  # nothing listens there: replay must serve it all
+    rebase(rec.bundle, {"things": new})
+    assert rec.endpoints["things"] == new
+    with rec.active():
+        assert provision(rec, new, 0.02) == seen  # links in bodies moved too
+    assert rec.close().unused == []
