@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +55,8 @@ class RecordingConfig:
       left out of HTTP request bodies and ROC params when replay matches; the value stays in
       the recording and visible to the test.
     - ``ignore_query_params``: query parameter names left out when matching.
+    - ``match_hooks``: custom matchers, ``fn(data) -> data`` applied to every JSON request body
+      (HTTP) and ROC params on both sides before comparing (e.g. sort a list, round a float).
     - ``volatile_fields``: field names whose values never matter when matching (any depth).
     - ``allowed_hosts``: hosts the replay network guard lets through: ``host``,
       ``host:port``, glob patterns (``*.example.com``, ``10.0.*``) or ``re:<regex>``.
@@ -69,6 +71,7 @@ class RecordingConfig:
     scrub_hooks: tuple[ScrubHook, ...] = ()
     ignore_json_paths: tuple[str, ...] = ()
     ignore_query_params: tuple[str, ...] = ()
+    match_hooks: tuple[Callable[[Any], Any], ...] = ()
     volatile_fields: tuple[str, ...] = ()
     allowed_hosts: tuple[str, ...] = ()
 
@@ -127,9 +130,10 @@ class RecordingConfig:
                     re.compile(p)
                 except re.error as exc:
                     raise ValueError(f"robo_config scrub_patterns: {p!r}: {exc}") from None
-        for hook in self.scrub_hooks:
-            if not callable(hook):
-                raise TypeError(f"robo_config scrub_hooks: {hook!r} is not callable")
+        for key in ("scrub_hooks", "match_hooks"):
+            for hook in getattr(self, key):
+                if not callable(hook):
+                    raise TypeError(f"robo_config {key}: {hook!r} is not callable")
         for path in self.ignore_json_paths:
             compile_json_path(path)
         compile_allowed_hosts(self.allowed_hosts)
@@ -155,7 +159,8 @@ class RecordingConfig:
         """Add the match rules to a Recorder's normalizer (before replay starts)."""
         return normalizer.configure(ignore_paths=self.ignore_json_paths,
                                     ignore_query=self.ignore_query_params,
-                                    volatile_fields=self.volatile_fields)
+                                    volatile_fields=self.volatile_fields,
+                                    body_hooks=self.match_hooks)
 
     def normalizer(self) -> Normalizer:
         """A new Normalizer with the match rules."""

@@ -51,6 +51,9 @@ class Normalizer:
     ignore_paths: list[str] = field(default_factory=list)
     #: Query parameters left out when matching (names compared case-sensitively, as sent).
     ignore_query: set[str] = field(default_factory=set)
+    #: Custom matchers: ``fn(data) -> data`` on each JSON body (HTTP) and params (ROC), both
+    #: the recorded and the live side, after ignored paths are dropped.
+    body_hooks: list[Callable[[Any], Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._fields = {_norm_field(f) for f in self.volatile_fields}
@@ -62,7 +65,7 @@ class Normalizer:
 
     def configure(
         self, ignore_paths: Iterable[str] = (), ignore_query: Iterable[str] = (),
-        volatile_fields: Iterable[str] = (),
+        volatile_fields: Iterable[str] = (), body_hooks: Iterable[Callable[[Any], Any]] = (),
     ) -> Normalizer:
         """Add match rules (before replay starts: recorded keys are computed once)."""
         for p in ignore_paths:
@@ -70,6 +73,7 @@ class Normalizer:
             self.ignore_paths.append(p)
         self.ignore_query |= set(ignore_query)
         self.extend(volatile_fields)
+        self.body_hooks.extend(body_hooks)
         return self
 
     def query(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -107,10 +111,12 @@ class Normalizer:
 
     def value(self, obj: Any) -> Any:
         """Normalize JSON-like data (a whole body or params: ignored paths are dropped)."""
-        if self._paths and isinstance(obj, (dict, list)):
+        if (self._paths or self.body_hooks) and isinstance(obj, (dict, list)):
             obj = copy.deepcopy(obj)
             for path in self._paths:
                 obj = path.filter(lambda _v: True, obj)
+            for hook in self.body_hooks:
+                obj = hook(obj)
         return self._value(obj)
 
     def _value(self, obj: Any) -> Any:

@@ -200,3 +200,24 @@ def test_numbering_and_collapsing_with_a_custom_placeholder() -> None:
     assert text == "[REDACTED]:1 [REDACTED]:2 [REDACTED]:1"
     assert s.text(text) == "[REDACTED] [REDACTED] [REDACTED]"  # matching ignores numbers
     assert s.data({"password": "[REDACTED]:2"}) == {"password": "[REDACTED]"}
+
+
+def test_a_custom_matcher_makes_an_unordered_list_match(tmp_path: Path, demo: SimServer) -> None:
+    def unordered(body: Any) -> Any:
+        if isinstance(body, dict) and isinstance(body.get("tags"), list):
+            body["tags"] = sorted(body["tags"])
+        return body
+
+    cfg = RecordingConfig(match_hooks=(unordered,))
+    path = record(tmp_path, demo, cfg,
+                  lambda s, url: s.post(f"{url}/echo", json={"tags": ["b", "a"]}))
+    url = demo.url
+    demo.stop()
+    rec = replay(path, cfg)
+    with rec.active():
+        got = make_session(headers=headers(), retries=0).post(
+            f"{url}/echo", json={"tags": ["a", "b"]}).json()
+    assert got["got"]["tags"] == ["b", "a"]  # the recorded answer
+    plain = replay(path, RecordingConfig())
+    with plain.active(), pytest.raises(RecordingMismatch, match="tags"):
+        make_session(headers=headers(), retries=0).post(f"{url}/echo", json={"tags": ["a", "b"]})
