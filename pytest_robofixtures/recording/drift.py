@@ -6,6 +6,7 @@ are already tokens; ids (uuids, random resource ids) are masked when pairing. In
 paired in order per request (method + URI + body; repeated polls count once), then::
 
     status      the HTTP status code (or SSH exit status, ROC result/error) changed
+                (ROC feeds: topics and the payload of each topic's first item are compared)
     removed     a response field that was recorded is gone
     added       a response field appeared
     type        a field's JSON type changed
@@ -325,6 +326,30 @@ def compare_documents(
                                         roc_outcome(b)))
             elif "result" in a:
                 _json_diff("ROC", name, without(a["result"]), without(b["result"]), "$", out)
+    # ROC feeds: per feed, the topics seen, and the payload shape of each topic's first item.
+    rec_feeds = _feed_topics(recorded)
+    live_feeds = _feed_topics(live)
+    for feed in sorted(set(rec_feeds) | set(live_feeds)):
+        a_topics, b_topics = rec_feeds.get(feed, {}), live_feeds.get(feed, {})
+        for topic in a_topics:
+            if topic not in b_topics:
+                out.append(DriftFinding("ROC", "missing", f"feed {feed}: {topic}"))
+        for topic in b_topics:
+            if topic not in a_topics:
+                out.append(DriftFinding("ROC", "extra", f"feed {feed}: {topic}"))
+            else:
+                _json_diff("ROC", f"feed {feed}: {topic}", without(a_topics[topic]),
+                           without(b_topics[topic]), "$", out)
+    return out
+
+
+def _feed_topics(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per feed name: topic -> the payload of its first item, in recorded order."""
+    out: dict[str, dict[str, Any]] = {}
+    for feed in (doc.get("roc") or {}).get("feeds") or []:
+        topics = out.setdefault(str(feed.get("name")), {})
+        for item in feed.get("items") or []:
+            topics.setdefault(str(item.get("topic")), item.get("payload"))
     return out
 
 

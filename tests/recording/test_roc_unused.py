@@ -37,3 +37,22 @@ def test_undelivered_feed_items_and_unmade_calls_are_listed(
     client["arm"].move(1.0)  # the first of three recorded moves; fail() never called
     unused = rec.close().unused
     assert unused.count("ROC arm.move") == 2 and unused.count("ROC arm.fail") == 1
+
+
+def test_feed_drift_topics_and_payload_fields(
+    tmp_path: Path, recorded: dict[str, Any]  # noqa: F811
+) -> None:
+    import copy
+
+    from pytest_robofixtures.recording.drift import compare_documents, stored_document
+
+    doc = stored_document(recording_path(tmp_path, NODEID))
+    assert compare_documents(doc, doc) == []
+    live = copy.deepcopy(doc)
+    items = live["roc"]["feeds"][0]["items"]
+    for item in items:
+        del item["payload"]["angle"]
+    items.append({"seq": 99, "topic": "status.arm.fault", "payload": {"code": "E_STOP"}})
+    found = {(f.kind, f.request, f.path) for f in compare_documents(live, doc)}
+    assert found == {("removed", "feed status: status.arm.joint", "$.angle"),
+                     ("extra", "feed status: status.arm.fault", "")}
