@@ -41,9 +41,35 @@ def _cmd_roc(args: argparse.Namespace, rest: list[str]) -> int:
 
 
 def _cmd_cassettes(args: argparse.Namespace) -> int:
-    from .maintenance import check_recordings
+    from .maintenance import check_recordings, collected_nodeids
+    from .recording.inventory import delete_recording, list_recordings, older_than, orphans
 
-    problems = check_recordings(Path(args.dir), tokens=args.token or [])
+    root = Path(args.dir)
+    if args.orphans or args.older_than is not None or args.list:
+        infos = list_recordings(root)
+        if args.orphans:
+            try:
+                nodeids = collected_nodeids(args.tests, Path.cwd())
+            except RuntimeError as exc:
+                print(f"robofixtures cassettes: {exc}", file=sys.stderr)
+                return 2
+            infos = orphans(infos, nodeids)
+        if args.older_than is not None:
+            infos = older_than(infos, args.older_than)
+        for info in infos:
+            print(info.line(root))
+        label = "orphaned" if args.orphans else "stale" if args.older_than is not None else ""
+        print(f"{len(infos)} {label} recording(s)".replace("  ", " "))
+        if args.delete:
+            if not (args.orphans or args.older_than is not None):
+                print("robofixtures cassettes: --delete needs --orphans or --older-than",
+                      file=sys.stderr)
+                return 2
+            for info in infos:
+                delete_recording(info.directory, root)
+                print(f"deleted {info.directory}")
+        return 0
+    problems = check_recordings(root, tokens=args.token or [])
     for line in problems:
         print(line)
     print(f"{len(problems)} problem(s)")
@@ -91,10 +117,22 @@ def build_parser() -> argparse.ArgumentParser:
                          help="ROC tools: broker, logdump (see `robofixtures roc broker --help`)")
     roc.add_argument("roc_command", choices=["broker", "logdump"])
 
-    cassettes = sub.add_parser("cassettes", help="check recordings: loadable, no secrets")
+    cassettes = sub.add_parser(
+        "cassettes", help="check recordings (loadable, no secrets); list, find orphans and "
+                          "stale ones")
     cassettes.add_argument("dir", nargs="?", default="cassettes")
     cassettes.add_argument("--token", action="append",
                            help="a literal secret that must appear in no file (repeatable)")
+    cassettes.add_argument("--list", action="store_true",
+                           help="list recordings: size, interactions per transport, date")
+    cassettes.add_argument("--orphans", action="store_true",
+                           help="recordings whose test no longer exists (collects the tests)")
+    cassettes.add_argument("--tests", default=".",
+                           help="where to collect the tests from for --orphans (default: .)")
+    cassettes.add_argument("--older-than", type=float, default=None, metavar="DAYS",
+                           help="recordings recorded more than DAYS ago")
+    cassettes.add_argument("--delete", action="store_true",
+                           help="with --orphans or --older-than: delete what is listed")
     export = sub.add_parser("export", help="write one test's recording as MCAP (Foxglove)")
     export.add_argument("test_id", help="the test's node id, e.g. tests/test_a.py::test_x")
     export.add_argument("--mcap", required=True, help="the MCAP file to write")

@@ -8,6 +8,7 @@ The plugin's ``robo`` fixture is a thin wrapper over :func:`test_scope`.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -50,7 +51,10 @@ def make_robo(session: RoboSession, registry: Registry, scope: ModeScope, nodeid
     """A Robo for ``scope``, with run-wide unique names when it records."""
     robo = Robo(session, scope, nodeid, record, registry)
     if scope.provisions:
-        scope.recorder.names.numbers = session.next_name_number
+        # Names unique across the tests of a run, yet the same every time this test is
+        # recorded (whatever else ran): a tag of the test's id in each generated name.
+        tag = hashlib.sha1(nodeid.encode()).hexdigest()[:6]
+        scope.recorder.names.prefix = f"robo-{tag}"
     return robo
 
 
@@ -90,6 +94,8 @@ def test_scope(session: RoboSession, registry: Registry, item: pytest.Item,
             session.stats.unused[item.nodeid] = list(result.unused)
         if result.note:
             session.stats.notes.append(f"{item.nodeid}: {result.note}")
+        if result.drift:
+            session.stats.drifted[item.nodeid] = list(result.drift)
     if failures:
         first = failures[0]
         raise TeardownError(
@@ -97,6 +103,10 @@ def test_scope(session: RoboSession, registry: Registry, item: pytest.Item,
             f"`robofixtures reap --journal-dir {session.settings.journal_dir}` to delete what "
             "is left."
         ) from first.error
+    if result.drift and session.settings.drift == "strict":
+        listed = "\n  ".join(result.drift)
+        pytest.fail(f"--robo-drift=strict: the service's answers drifted from {result.path}:"
+                    f"\n  {listed}", pytrace=False)
     if result.unused and session.settings.strict_replay:
         listed = "\n  ".join(result.unused)
         pytest.fail(
@@ -109,6 +119,8 @@ def _note(robo: Robo, record: TestRecord, result: ScopeResult) -> None:
         record.event(robo.elapsed(), "replay clock",
                      f"skipped {result.skipped_waiting:.1f}s of waiting")
     record.unused = list(result.unused)
+    record.drift = list(result.drift)
+    record.drift_checked = result.drift_checked
     if result.note:
         record.event(robo.elapsed(), "recording", result.note)
         record.notes.append(result.note)

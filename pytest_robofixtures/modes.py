@@ -21,6 +21,7 @@ from . import __version__
 from .common.clock import Clock, VirtualClock
 from .context import Credentials
 from .recording import RECORDING_FILE, Recorder, Scrubber, network_guard, recording_path
+from .recording.config import RecordingConfig
 from .settings import MissingCredential, RecordMode, RoboSettings, Target, credential
 
 if TYPE_CHECKING:
@@ -31,17 +32,13 @@ if TYPE_CHECKING:
 REPLAY_TOKEN = "replay-token"
 #: Credentials scrubbed wherever they appear (live values are read from the environment).
 CREDENTIAL_VARS = ("RIO_AUTH_TOKEN", "RIO_PROJECT", "REROBOTS_API_TOKEN")
-#: Where a failed attempt is written, beside the good recording it must not replace.
-FAILED_RECORDING_FILE = "recording.failed.yaml"
 
 
 @dataclass
 class RecordingOptions:
-    """Per-test recording configuration (from ini keys and the ``robo_config`` fixture)."""
+    """Per-test recording configuration: the ``robo_config`` fixture's, and where to record."""
 
-    scrub_fields: list[str] = field(default_factory=list)
-    scrub_patterns: list[str] = field(default_factory=list)
-    allowed_hosts: list[str] = field(default_factory=list)
+    config: RecordingConfig = field(default_factory=RecordingConfig)
     #: the root recordings live under (default: --robo-cassette-dir)
     cassette_dir: Path | None = None
 
@@ -95,6 +92,9 @@ class ScopeResult:
     unused: list[str] = field(default_factory=list)
     skipped_waiting: float = 0.0
     note: str = ""
+    #: --robo-drift: how the live answers differ from the recording (one line each)
+    drift: list[str] = field(default_factory=list)
+    drift_checked: bool = False
 
 
 class ReplayScope(ModeScope):
@@ -141,10 +141,13 @@ class LiveScope(ModeScope):
 
     provisions = True
 
-    def __init__(self, recorder: Recorder, mode: LiveMode, write: bool) -> None:
+    def __init__(self, recorder: Recorder, mode: LiveMode, write: bool,
+                 config: RecordingConfig | None = None, drift: bool = False) -> None:
         super().__init__(recorder)
         self.mode = mode
         self.write = write
+        self.config = config or RecordingConfig()
+        self.drift = drift
         for name, url in mode.public_endpoints().items():
             recorder.set_endpoint(name, url)
 
@@ -159,6 +162,13 @@ class LiveScope(ModeScope):
 
     def close(self, outcome: str) -> ScopeResult:
         path = self.recorder.path
+        if self.drift and outcome == Outcome.OK and path.is_file():
+            from .recording.drift import compare_bundle
+
+            findings = compare_bundle(self.recorder.bundle, path.parent, self.recorder.scrubber,
+                                      config=self.config)
+            self.recorder.close(discard=True)
+            return ScopeResult(path, drift=[str(f) for f in findings], drift_checked=True)
         if not self.write or outcome == Outcome.CONFIG_ERROR:
             self.recorder.close(discard=True)
             return ScopeResult(path)
@@ -174,20 +184,11 @@ class LiveScope(ModeScope):
         return ScopeResult(path, report.path if report.written else None)
 
 
+
 def save_failed_attempt(recorder: Recorder) -> Path:
     """Write a failed attempt beside the good recording, which stays byte-identical."""
-    from .recording import Bundle
-
-    bundle: Bundle = recorder.bundle
-    original = bundle.path, bundle.blobs_dir
-    # Its own blobs folder: saving prunes unreferenced blobs, which must not touch the good ones.
-    bundle.path = bundle.directory / FAILED_RECORDING_FILE
-    bundle.blobs_dir = bundle.directory / "blobs.failed"
-    try:
-        recorder.close()
-        return bundle.path
-    finally:
-        bundle.path, bundle.blobs_dir = original
+    recorder.close(discard=True)  # the recorder is done; the attempt is saved aside instead
+    return recorder.bundle.save(recorder.scrubber, failed=True)
 
 
 class Mode(ABC):
@@ -206,6 +207,11 @@ class Mode(ABC):
         self.worker = worker
 
     # -- recordings ----------------------------------------------------------------------------
+    def config(self, options: RecordingOptions) -> RecordingConfig:
+        """The test's recording config plus the ini keys' scrub rules."""
+        return options.config.merged({"scrub_fields": self.settings.scrub_fields,
+                                      "scrub_patterns": self.settings.scrub_patterns})
+
     def scrubber(self, options: RecordingOptions) -> Scrubber:
         """The default scrubber plus the user's additions and the run's known secrets."""
         from .sim.sandbox import RAPYUTA_PROJECT, RAPYUTA_TOKEN, REROBOTS_TOKEN
@@ -214,11 +220,7 @@ class Mode(ABC):
         # The sandbox's and replay's tokens are not secret, but scrubbing them the same way
         # keeps recordings identical whichever mode made them, and replay matching symmetric.
         secrets += [RAPYUTA_TOKEN, RAPYUTA_PROJECT, REROBOTS_TOKEN, REPLAY_TOKEN]
-        return Scrubber(
-            secrets=[s for s in secrets if s],
-            fields=[*self.settings.scrub_fields, *options.scrub_fields],
-            patterns=[*self.settings.scrub_patterns, *options.scrub_patterns],
-        )
+        return self.config(options).scrubber(secrets=[s for s in secrets if s])
 
     def rerecord_command(self, nodeid: str) -> str:
         """How to record ``nodeid`` again (shown in replay errors)."""
@@ -244,7 +246,9 @@ class Mode(ABC):
     def _replay(self, path: Path, command: str, options: RecordingOptions) -> ReplayScope:
         recorder = Recorder.open(path, "replay", command, self.scrubber(options),
                                  run_id=self.run_id, worker=self.worker)
-        hosts = [*self.settings.allow_hosts, *options.allowed_hosts]
+        config = self.config(options)
+        config.configure(recorder.normalizer)
+        hosts = [*self.settings.allow_hosts, *config.allowed_hosts]
         return ReplayScope(recorder, self.settings, hosts)
 
     # -- run-wide ------------------------------------------------------------------------------
@@ -297,7 +301,10 @@ class LiveMode(Mode):
             metadata={**metadata, "mode": self.label, "plugin": __version__},
             run_id=self.run_id, worker=self.worker,
         )
-        return LiveScope(recorder, self, write=record_mode is not RecordMode.NONE)
+        config = self.config(options)
+        config.configure(recorder.normalizer)
+        return LiveScope(recorder, self, write=record_mode is not RecordMode.NONE,
+                         config=config, drift=bool(self.settings.drift))
 
     def public_endpoints(self) -> dict[str, str]:
         """Service URLs without credentials, as written into recordings."""
@@ -349,7 +356,8 @@ class SimMode(LiveMode):
             else:
                 from .sim.sandbox import Sandbox
 
-                self._sandbox = Sandbox(delay=self.settings.sim_delay).start()
+                self._sandbox = Sandbox(delay=self.settings.sim_delay,
+                                        seed=self.settings.sim_seed).start()
             # The sandbox's own logs reach the test as its ROC log; keep them out of pytest's
             # "Captured log" sections, which would show them twice.
             logging.getLogger("pytest_robofixtures.sim").propagate = False

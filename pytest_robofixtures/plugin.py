@@ -21,6 +21,7 @@ from .kinds import builtin_registry
 from .kinds.base import Kind, Registry
 from .lifecycle import shared_resources, test_scope
 from .modes import RecordingOptions
+from .recording.config import RecordingConfig
 from .session import RoboSession
 from .settings import add_options, load_settings
 from .shared import SharedResources
@@ -101,10 +102,12 @@ def _sigterm_as_interrupt() -> Any:
 # -- fixtures --------------------------------------------------------------------------------
 @pytest.fixture
 def robo_config() -> dict[str, Any]:
-    """Recording settings for the tests in scope; override it in a conftest, module or class.
+    """Recording settings (scrub, match, allowed hosts) of the tests in scope; override per scope.
 
-    Keys: scrub_fields, scrub_patterns (added to the ini ones) and allowed_hosts (let through
-    the replay network guard). Secret scrubbing always stays on.
+    Like pytest-recording's ``vcr_config``: return a dict with any of scrub_fields,
+    scrub_headers, scrub_query_params, scrub_patterns, scrub_hooks, ignore_json_paths,
+    ignore_query_params, match_hooks, volatile_fields, allowed_hosts. Secret scrubbing always
+    stays on.
     """
     return {}
 
@@ -127,17 +130,11 @@ def robo(request: pytest.FixtureRequest, robo_config: dict[str, Any],
         yield factory
 
 
-def _recording_options(config: dict[str, Any], where: str) -> RecordingOptions:
-    known = {"scrub_fields", "scrub_patterns", "allowed_hosts"}
-    unknown = sorted(set(config) - known)
-    if unknown:
-        pytest.fail(f"{where}: robo_config got unknown key(s) {', '.join(unknown)}; allowed: "
-                    f"{', '.join(sorted(known))}", pytrace=False)
-    return RecordingOptions(
-        scrub_fields=list(config.get("scrub_fields", [])),
-        scrub_patterns=list(config.get("scrub_patterns", [])),
-        allowed_hosts=list(config.get("allowed_hosts", [])),
-    )
+def _recording_options(config: Any, where: str) -> RecordingOptions:
+    try:
+        return RecordingOptions(config=RecordingConfig.coerce(config))
+    except (ValueError, TypeError) as exc:
+        pytest.fail(f"{where}: {exc}", pytrace=False)
 
 
 def _fixture_module(kind: Kind[Any], registry: Registry) -> types.ModuleType:

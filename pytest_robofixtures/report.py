@@ -50,6 +50,9 @@ class TestRecord:
     measurements: list[tuple[float, Any]] = field(default_factory=list)
     #: the timeline picture, once drawn
     picture: Path | None = None
+    #: --robo-drift: differences between the live answers and the recording
+    drift: list[str] = field(default_factory=list)
+    drift_checked: bool = False
     recording: Path | None = None
     resources: list[str] = field(default_factory=list)
     #: called before a report is made, to pull in what is pending (e.g. ROC log records)
@@ -101,6 +104,8 @@ class TestRecord:
                         "\n".join(m.describe() for _, m in self.measurements)))
         if self.notes:
             out.append(("robo: recording notes", "\n".join(self.notes)))
+        if self.drift_checked:
+            out.append(("robo: drift", "\n".join(self.drift) or "no drift"))
         if self.recording is not None:
             out.append(("robo: recording", str(self.recording)))
         return [(title, self.scrub(text)) for title, text in out]
@@ -113,6 +118,8 @@ class TestRecord:
             props.append(("robo.recording", str(self.recording)))
         props.extend(("robo.frame", str(p)) for p in self.frames)
         props.extend(m.junit_property() for _, m in self.measurements)
+        if self.drift_checked:
+            props.append(("robo.drift", f"{len(self.drift)}" if self.drift else "none"))
         return props
 
 
@@ -138,6 +145,8 @@ class RunStats:
     unused: dict[str, list[str]] = field(default_factory=dict)
     #: notes about recordings (e.g. a failed attempt written beside a kept recording)
     notes: list[str] = field(default_factory=list)
+    #: --robo-drift: the drifted tests and how
+    drifted: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -152,8 +161,10 @@ class RunStats:
             self.waited += float(other.get("waited", 0.0))
             self.unused.update(other.get("unused", {}))
             self.notes.extend(other.get("notes", []))
+            self.drifted.update(other.get("drifted", {}))
 
     def as_dict(self) -> dict[str, Any]:
         return {"provisioned": self.provisioned, "torn_down": self.torn_down,
                 "leaked": list(self.leaked), "kept": list(self.kept), "waited": self.waited,
-                "unused": dict(self.unused), "notes": list(self.notes)}
+                "unused": dict(self.unused), "notes": list(self.notes),
+                "drifted": dict(self.drifted)}

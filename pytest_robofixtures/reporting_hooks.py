@@ -188,6 +188,13 @@ class ReportHooks:
                 tr.write_line(f"  INFRA {nodeid}", yellow=True)
         for note in stats.notes:
             tr.write_line(note, yellow=True)
+        if session.settings.drift:
+            tr.write_line(f"drift check: {len(stats.drifted)} test(s) drifted from their "
+                          "recordings", yellow=bool(stats.drifted))
+            for nodeid, lines in sorted(stats.drifted.items()):
+                tr.write_line(f"  DRIFT {nodeid}: {lines[0]}"
+                              + (f" (+{len(lines) - 1} more)" if len(lines) > 1 else ""),
+                              yellow=True)
         for nodeid, unused in sorted(stats.unused.items()):
             tr.write_line(f"unused recorded interactions in {nodeid}: {len(unused)} "
                           f"(first: {unused[0]})", yellow=True)
@@ -279,7 +286,8 @@ def summary_line(session: RoboSession) -> str | None:
         for entry in totals.pending:
             if entry.id in leaked_ids and entry.id not in known:
                 stats.leaked.append(f"{entry.kind} {entry.id} ({entry.name}) [journal]")
-    if not (provisioned or stats.leaked or stats.kept or stats.waited or stats.notes):
+    if not (provisioned or stats.leaked or stats.kept or stats.waited or stats.notes
+            or stats.drifted):
         return None
     return (f"mode {session.mode.label}: provisioned {provisioned}, torn down {torn_down}, "
             f"leaked {len(stats.leaked)}, waited {stats.waited:.1f}s")

@@ -57,6 +57,9 @@ _VALUES: list[tuple[str, str, str, str | None]] = [
      "at most this many rerobots workspaces rented at once across xdist workers", None),
     ("--robo-sim-delay", "robo_sim_delay",
      "provisioning delay of the embedded sandbox in seconds (default 0.3)", "0.3"),
+    ("--robo-sim-seed", "robo_sim_seed",
+     "seed of the embedded sandbox: the same seed gives the same ids, keys and fault choices "
+     "(default: random per start)", None),
     ("--robo-progress-after", "robo_progress_after",
      "show resource state changes in the terminal once a wait lasts this long (default 5 s)",
      "5"),
@@ -138,6 +141,7 @@ class RoboSettings:
     strict_replay: bool = False
     drift: str | None = None  # "report" or "strict"
     pictures: str = "failed"  # failed, all or none
+    sim_seed: int | None = None
 
 
 def _value(config: pytest.Config, option: str, ini: str) -> str | None:
@@ -168,6 +172,20 @@ def _number(config: pytest.Config, option: str, ini: str, kind: type) -> float |
     if number < 0 or (number == 0 and option not in _ZERO_OK):
         raise pytest.UsageError(f"{option} / ini {ini} must be > 0, got {raw!r}")
     return number
+
+
+def _seed(config: pytest.Config) -> int | None:
+    raw = _value(config, "--robo-sim-seed", "robo_sim_seed")
+    if raw is None:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise pytest.UsageError(f"--robo-sim-seed / ini robo_sim_seed must be an integer, "
+                                f"got {raw!r}") from None
+    if value < 0:
+        raise pytest.UsageError(f"--robo-sim-seed must be >= 0, got {raw!r}")
+    return value
 
 
 def _choice(config: pytest.Config, option: str, ini: str, choices: tuple[str, ...]) -> str:
@@ -250,6 +268,7 @@ def load_settings(config: pytest.Config) -> RoboSettings:
         strict_replay=bool(config.getini("robo_strict_replay") if strict is None else strict),
         drift=drift,
         pictures=_choice(config, "--robo-pictures", "robo_pictures", ("failed", "all", "none")),
+        sim_seed=_seed(config),
     )
 
 

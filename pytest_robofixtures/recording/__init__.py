@@ -20,7 +20,10 @@ The plugin composes this package (it never imports pytest or the sandbox). Typic
         ...                                    # run the fixture / test
     report = rec.close()   # record: scrub + atomic write; replay: report.unused
 
-Layout: ``<bundle>/recording.yaml`` (``format_version``, ``metadata``, ``clock``, ``names``,
+Layout (format 2: everything that varies per run, such as ports, run ids, timestamps, host
+keys, poll repetitions and interaction times, is in the single ``clock`` line; format 1 still
+loads; a failed attempt goes to ``recording.failed.yaml`` beside the good one):
+``<bundle>/recording.yaml`` (``format_version``, ``metadata``, ``clock``, ``names``,
 ``http``, ``ssh``, ``roc`` and a closing ``end_of_recording`` marker that detects truncation) and
 ``<bundle>/blobs/<sha256>.<jpg|png|bin>`` for binary payloads (camera JPEGs inside JSON, SSH
 downloads, binary bodies).
@@ -40,6 +43,8 @@ HTTP contexts nest LIFO: the innermost active recorder records.
 from __future__ import annotations
 
 from .bundle import FORMAT_VERSION, Bundle
+from .config import RecordingConfig
+from .drift import DriftFinding, compare_bundle
 from .errors import (
     NetworkBlocked,
     RecordingCorrupt,
@@ -47,8 +52,9 @@ from .errors import (
     RecordingMismatch,
     RecordingMissing,
 )
-from .guard import is_loopback, network_guard
+from .guard import compile_allowed_hosts, is_loopback, network_guard
 from .http import BundleCassette
+from .inventory import RecordingInfo, delete_recording, list_recordings, older_than, orphans
 from .match import Normalizer
 from .names import NameFactory, new_run_id, worker_id
 from .paths import RECORDING_FILE, recording_path
@@ -65,6 +71,8 @@ from .ssh import (
 
 __all__ = [
     "FORMAT_VERSION", "PLACEHOLDER", "RECORDING_FILE", "Bundle", "BundleCassette", "CloseReport",
+    "DriftFinding", "RecordingConfig", "RecordingInfo", "compare_bundle", "compile_allowed_hosts",
+    "delete_recording", "list_recordings", "older_than", "orphans",
     "Finding", "NameFactory", "NetworkBlocked", "Normalizer", "Recorder", "RecordingCorrupt",
     "RecordingError", "RecordingMismatch", "RecordingMissing", "RecordingRocFeed",
     "RecordingRocTransport", "RecordingSSHSession", "ReplayRocFeed", "ReplayRocTransport",

@@ -3,6 +3,8 @@
 In memory a bundle holds *raw* entries (bytes bodies, live values); :meth:`Bundle.save` converts
 them to the stored form (JSON bodies as structured YAML, binary payloads moved into blobs),
 scrubs secrets and writes everything atomically. :meth:`Bundle.load` does the reverse.
+The file is format 2 (:mod:`.stable`: per-run values in one ``clock`` line); format 1 loads too.
+A failed attempt is saved as ``recording.failed.yaml`` beside a good recording, never over it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 import zlib
 from pathlib import Path
 from typing import Any
@@ -21,11 +24,13 @@ from typing import Any
 import yaml
 
 from .. import __version__
+from . import stable
 from .errors import RecordingCorrupt, RecordingMismatch, RecordingMissing
-from .paths import BLOBS_DIR, RECORDING_FILE
+from .names import run_tokens
+from .paths import BLOBS_DIR, FAILED_FILE, RECORDING_FILE
 from .scrub import Scrubber
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = stable.FORMAT  # 1 (every value inline) still loads
 END_KEY = "end_of_recording"
 INLINE_BINARY_MAX = 256
 # Per-connection headers: not matched, recomputed or meaningless on replay; left out of the file.
@@ -115,6 +120,7 @@ class Bundle:
     def __init__(self, directory: str | Path, rerecord_command: str) -> None:
         self.directory = Path(directory)
         self.path = self.directory / RECORDING_FILE
+        self.failed_path = self.directory / FAILED_FILE
         self.blobs_dir = self.directory / BLOBS_DIR
         self.rerecord_command = rerecord_command
         self.metadata: dict[str, Any] = {}
@@ -141,6 +147,11 @@ class Bundle:
         return RecordingMismatch(
             self.path, transport, wanted, nearest, differences, self.rerecord_command, count
         )
+
+    def elapsed(self) -> float | None:
+        """Seconds since the recording started (``clock.epoch``), for per-interaction times."""
+        epoch = self.clock.get("epoch")
+        return round(time.time() - float(epoch), 3) if epoch is not None else None
 
     def next_roc_seq(self) -> int:
         """Order number shared by ROC calls and feed items (their interleaving is kept)."""
@@ -292,7 +303,9 @@ class Bundle:
             if decoded:
                 resp_headers = {k: v for k, v in resp_headers.items()
                                 if k.lower() != "content-encoding"}
-        req_headers = {k: _one(v) for k, v in req["headers"].items()
+        # Sorted: servers and clients do not keep header order stable between runs.
+        req_headers = {k: _one(v) for k, v in sorted(req["headers"].items(),
+                                                     key=lambda kv: kv[0].lower())
                        if k.lower() not in _DROP_REQUEST_HEADERS}
         stored = {
             "request": {
@@ -303,7 +316,8 @@ class Bundle:
             },
             "response": {
                 "status": {"code": resp["status"]["code"], "message": resp["status"]["message"]},
-                "headers": {k: _one(v) for k, v in resp_headers.items()},
+                "headers": {k: _one(v) for k, v in sorted(resp_headers.items(),
+                                                          key=lambda kv: kv[0].lower())},
                 "body": self._encode_body(resp_body, scrubber),
             },
         }
@@ -320,6 +334,8 @@ class Bundle:
     def _store_ssh(self, entry: dict[str, Any], scrubber: Scrubber | None) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for k, v in entry.items():
+            if k == "at":
+                continue  # kept in the clock line
             if k in ("stdout", "stderr"):
                 out[k] = self._encode_bytes(v, scrubber)
             elif k == "content":
@@ -339,7 +355,12 @@ class Bundle:
 
     # -- save / load -------------------------------------------------------------------------
     def document(self, scrubber: Scrubber | None) -> dict[str, Any]:
-        """The stored form of this bundle (scrubbed when ``scrubber`` is given)."""
+        """The stored form of this bundle (scrubbed when ``scrubber`` is given).
+
+        Format 2 (see :mod:`.stable`): values that vary per run are in the ``clock`` entry.
+        The scrubber numbers its placeholders per secret value, and its hooks run on each
+        interaction's stored form (a hook returning None leaves the interaction out).
+        """
         self._blobs = {}
         if scrubber is not None:
             scrubber.learn(self.metadata)
@@ -355,35 +376,83 @@ class Bundle:
                             pass
             scrubber.learn(self.roc_calls)
             scrubber.learn(self.roc_feeds)
+            with scrubber.numbering():
+                return self._document(scrubber)
+        return self._document(None)
 
+    def _document(self, scrubber: Scrubber | None) -> dict[str, Any]:
         def clean(obj: Any) -> Any:
             return scrubber.data(obj) if scrubber is not None else obj
 
+        def hooked(transport: str, entries: list[tuple[dict[str, Any], Any]]
+                   ) -> tuple[list[dict[str, Any]], list[Any]]:
+            kept: list[dict[str, Any]] = []
+            times: list[Any] = []
+            for entry, at in entries:
+                out = scrubber.apply_hooks(transport, entry) if scrubber is not None else entry
+                if out is not None:
+                    kept.append(out)
+                    times.append(at)
+            return kept, times
+
+        metadata = clean({"plugin_version": __version__, **self.metadata})
+        names = clean([dict(n) for n in self.names])
+        http, http_at = hooked("http", [(self._store_http(e, scrubber), e.get("at"))
+                                        for e in self.http])
+        ssh, ssh_at = hooked("ssh", [(clean(self._store_ssh(e, scrubber)), e.get("at"))
+                                     for e in self.ssh])
+        calls, roc_at = hooked("roc", [
+            (clean(tagged({k: v for k, v in c.items() if k != "at"})), c.get("at"))
+            for c in self.roc_calls])
+        feeds = [f for f in (scrubber.apply_hooks("feed", clean(tagged(f)))
+                             if scrubber is not None else tagged(f) for f in self.roc_feeds)
+                 if f is not None]
         doc: dict[str, Any] = {
-            "format_version": FORMAT_VERSION,
-            "metadata": clean({
-                "recorded_at": _now_iso(), "plugin_version": __version__, **self.metadata,
-            }),
-            "clock": dict(self.clock),
-            "names": clean([dict(n) for n in self.names]),
-            "http": [self._store_http(e, scrubber) for e in self.http],
-            "ssh": clean([self._store_ssh(e, scrubber) for e in self.ssh]),
-            "roc": clean({
-                "calls": [tagged(c) for c in self.roc_calls],
-                "feeds": [tagged(f) for f in self.roc_feeds],
-            }),
+            "format_version": 1,
+            "metadata": metadata,
+            "clock": {k: v for k, v in self.clock.items() if k != "at"},
+            "names": names,
+            "http": http,
+            "ssh": ssh,
+            "roc": {"calls": calls, "feeds": feeds},
             END_KEY: True,
         }
-        return doc
+        times = {"http": http_at, "ssh": ssh_at}
+        if any(t is not None for t in roc_at):
+            times["roc"] = roc_at
+        return stable.stabilize(doc, recorded_at=_now_iso(), times=times,
+                                run_tokens=run_tokens())
 
-    def save(self, scrubber: Scrubber | None) -> Path:
-        """Scrub and write the bundle atomically; blobs no longer referenced are removed."""
+    def render(self, doc: dict[str, Any]) -> str:
+        """The YAML text of a stored document (the ``clock`` entry on one line)."""
+        rest = {k: v for k, v in doc.items() if k not in ("format_version", "clock")}
+        head = dump_yaml({"format_version": doc["format_version"]})
+        if "clock" in doc:
+            head += stable.render_clock_line(doc["clock"])
+        return head + dump_yaml(rest)
+
+    def save(self, scrubber: Scrubber | None, failed: bool = False) -> Path:
+        """Scrub and write the bundle atomically; returns the file written.
+
+        ``failed=False``: ``recording.yaml``; blobs no longer referenced and an earlier
+        ``recording.failed.yaml`` are removed. ``failed=True`` (an attempt that must not
+        replace a good recording): ``recording.failed.yaml`` beside it, sharing the
+        content-addressed ``blobs/`` (only new blobs are added); ``recording.yaml`` and its
+        blobs are left byte-identical.
+        """
         doc = self.document(scrubber)
         for name, data in self._blobs.items():
             target = self.blobs_dir / name
             if not target.exists():
                 atomic_write(target, data)
-        atomic_write(self.path, dump_yaml(doc).encode("utf-8"))
+        target_path = self.failed_path if failed else self.path
+        atomic_write(target_path, self.render(doc).encode("utf-8"))
+        if failed:
+            return target_path
+        try:
+            self.failed_path.unlink()
+        except FileNotFoundError:
+            pass
         if self.blobs_dir.is_dir():
             for stale in self.blobs_dir.iterdir():
                 if stale.name not in self._blobs and not stale.name.startswith("."):
@@ -423,6 +492,7 @@ class Bundle:
         if doc.get(END_KEY) is not True:
             raise bundle.corrupt(f"'{END_KEY}' is missing at the end: the file is truncated")
         try:
+            doc = stable.expand(doc)  # rec-workflow hook: format 2 back to the format-1 shape
             bundle.metadata = dict(doc.get("metadata") or {})
             bundle.clock = dict(doc.get("clock") or {})
             bundle.names = [dict(n) for n in doc.get("names") or []]

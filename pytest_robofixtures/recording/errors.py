@@ -15,10 +15,13 @@ class RecordingMissing(RecordingError):
     def __init__(self, path: Path, rerecord_command: str) -> None:
         self.path = path
         self.rerecord_command = rerecord_command
+        failed = Path(path).with_name("recording.failed.yaml")
+        note = (f"\nA failed recording attempt is kept at {failed} (for inspection; it is "
+                "never replayed)." if failed.is_file() else "")
         super().__init__(
             f"no recording at {path}\n"
             f"This test has not been recorded yet (or its recording was deleted or moved).\n"
-            f"To record it, run: {rerecord_command}"
+            f"To record it, run: {rerecord_command}{note}"
         )
 
 
@@ -80,7 +83,8 @@ class NetworkBlocked(RecordingError):
     def __init__(self, target: str) -> None:
         self.target = target
         super().__init__(
-            f"network access to {target} blocked: replay mode is hermetic (loopback only). "
-            "A request that is not served from the recording tried to go out; record the test "
-            "with --robo-sim or --robo-live, or pass an explicit allowed host."
+            f"network access to {target} blocked: replay is hermetic (loopback only).\n"
+            "Something the recording does not serve tried to go out. Record the test with "
+            "--robo-sim or --robo-live, or, if this host may be reached during replay, allow "
+            "it with --robo-allow-hosts or the allowed_hosts of the robo_config fixture."
         )

@@ -7,10 +7,13 @@ and SSH replay through transports that open no socket at all.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import ipaddress
+import re
 import socket
 import threading
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import NetworkBlocked
@@ -18,8 +21,84 @@ from .errors import NetworkBlocked
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 _lock = threading.Lock()
 _depth = 0
-_allowed: list[frozenset[str]] = []
+_allowed: list[AllowedHosts] = []
 _saved: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class HostRule:
+    """One allowed-host rule: ``host``, ``host:port``, ``[v6]:port``, a glob, a CIDR, ``re:...``."""
+
+    text: str
+
+    def __post_init__(self) -> None:
+        rule = self.text.strip()
+        if not rule:
+            raise ValueError("empty allowed-host rule")
+        if rule.startswith("re:"):
+            try:
+                re.compile(rule[3:])
+            except re.error as exc:
+                raise ValueError(f"allowed host {rule!r}: {exc}") from None
+
+    def _split(self) -> tuple[str, int | None]:
+        rule = self.text.strip().lower()
+        if rule.startswith("["):  # [v6] or [v6]:port
+            host, _, rest = rule[1:].partition("]")
+            return host, int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else None
+        if rule.count(":") == 1:
+            host, _, port = rule.partition(":")
+            if port.isdigit():
+                return host, int(port)
+            if port == "*":
+                return host, None
+        return rule, None
+
+    def allows(self, host: str, port: int | None) -> bool:
+        """True when this rule lets ``host`` (and ``port``, when known) through."""
+        host = host.strip("[]").lower()
+        if self.text.startswith("re:"):
+            target = host if port is None else f"{host}:{port}"
+            pattern = re.compile(self.text[3:], re.IGNORECASE)
+            return bool(pattern.fullmatch(host) or pattern.fullmatch(target))
+        rule_host, rule_port = self._split()
+        if rule_port is not None and port is not None and rule_port != port:
+            return False
+        if "/" in rule_host:
+            try:
+                return ipaddress.ip_address(host.split("%")[0]) in ipaddress.ip_network(
+                    rule_host, strict=False)
+            except ValueError:
+                return False
+        if any(c in rule_host for c in "*?["):
+            return fnmatch.fnmatchcase(host, rule_host)
+        return host == rule_host
+
+
+@dataclass(frozen=True)
+class AllowedHosts:
+    """A set of :class:`HostRule` (see :func:`compile_allowed_hosts`)."""
+
+    rules: tuple[HostRule, ...] = ()
+
+    def allows(self, host: object, port: object = None) -> bool:
+        """True when any rule lets ``host``/``port`` through."""
+        name = host.decode("ascii", "replace") if isinstance(host, bytes) else str(host)
+        port_n = int(port) if isinstance(port, int) or (isinstance(port, str) and port.isdigit()) \
+            else None
+        return any(r.allows(name, port_n) for r in self.rules)
+
+
+def compile_allowed_hosts(hosts: Iterable[str] | str | None) -> AllowedHosts:
+    r"""Rules from a list, or one comma/space-separated string (``--robo-allow-hosts``).
+
+    ``api.example.com`` (any port), ``api.example.com:443``, ``*.example.com``,
+    ``10.0.0.0/8``, ``[2001:db8::1]:443``, ``re:^robot-[0-9]+\.lan$``. ValueError on a bad rule.
+    """
+    if hosts is None:
+        return AllowedHosts()
+    items = re.split(r"[,\s]+", hosts) if isinstance(hosts, str) else list(hosts)
+    return AllowedHosts(tuple(HostRule(h.strip()) for h in items if h and h.strip()))
 
 
 def is_loopback(host: object) -> bool:
@@ -37,11 +116,10 @@ def is_loopback(host: object) -> bool:
         return False
 
 
-def _permitted(host: object) -> bool:
+def _permitted(host: object, port: object = None) -> bool:
     if is_loopback(host):
         return True
-    name = host.decode() if isinstance(host, bytes) else str(host)
-    return any(name.lower() in hosts for hosts in _allowed)
+    return any(hosts.allows(host, port) for hosts in _allowed)
 
 
 def _check_address(address: object) -> None:
@@ -49,9 +127,9 @@ def _check_address(address: object) -> None:
         return
     if isinstance(address, tuple) and address:
         host = address[0]
-        if not _permitted(host):
-            port = address[1] if len(address) > 1 else "?"
-            raise NetworkBlocked(f"{host}:{port}")
+        port = address[1] if len(address) > 1 else None
+        if not _permitted(host, port):
+            raise NetworkBlocked(f"{host}:{'?' if port is None else port}")
 
 
 def _guarded_connect(self: socket.socket, address: Any) -> None:
@@ -72,19 +150,26 @@ def _guarded_create_connection(address: Any, *args: Any, **kwargs: Any) -> socke
 
 
 def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-    if host is not None and not _permitted(host):
+    port = args[0] if args else kwargs.get("port")
+    if host is not None and not _permitted(host, port):
         raise NetworkBlocked(f"{host} (name lookup)")
     return _saved["getaddrinfo"](host, *args, **kwargs)
 
 
 @contextlib.contextmanager
-def network_guard(allowed_hosts: Iterable[str] = (), enabled: bool = True) -> Iterator[None]:
-    """Refuse non-loopback connections and name lookups inside the block (nests, thread-safe)."""
+def network_guard(
+    allowed_hosts: Iterable[str] | str | AllowedHosts = (), enabled: bool = True
+) -> Iterator[None]:
+    """Refuse non-loopback connections and name lookups inside the block (nests, thread-safe).
+
+    ``allowed_hosts``: rules as for :func:`compile_allowed_hosts`, or compiled ones.
+    """
     global _depth
     if not enabled:
         yield
         return
-    hosts = frozenset(h.lower() for h in allowed_hosts)
+    hosts = (allowed_hosts if isinstance(allowed_hosts, AllowedHosts)
+             else compile_allowed_hosts(allowed_hosts))
     with _lock:
         if _depth == 0:
             _saved.update(

@@ -72,7 +72,9 @@ class HttpMatcher:
             "host": (parts.hostname or "").lower(),
             "port": parts.port or {"http": 80, "https": 443}.get(parts.scheme),
             "path": parts.path or "/",
-            "query": tuple(sorted(parse_qsl(parts.query, keep_blank_values=True))),
+            # rec-workflow hook: the Normalizer drops query parameters the config ignores.
+            "query": tuple(sorted(self.normalizer.query(
+                parse_qsl(parts.query, keep_blank_values=True)))),
             "body": body_form,
         }
 
@@ -190,6 +192,7 @@ class BundleCassette(Cassette):
                 "headers": {k: list(v) for k, v in response["headers"].items()},
                 "body": response["body"]["string"] or b"",
             },
+            "at": self.bundle.elapsed(),  # rec-workflow hook: time for the clock line
         }
         with self._append_lock:
             self.bundle.http.append(entry)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import threading
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
+
+from jsonpath_ng import JSONPath
+from jsonpath_ng.exceptions import JsonPathParserError
+from jsonpath_ng.ext import parse as parse_jsonpath
 
 T = TypeVar("T")
 
@@ -24,6 +29,14 @@ def _norm_field(name: str) -> str:
     return name.lower().replace("_", "").replace("-", "")
 
 
+def compile_json_path(path: str) -> JSONPath:
+    """A JSONPath (``$.a.b``, ``items[*].ts``, ``$..stamp``); ValueError when it does not parse."""
+    try:
+        return parse_jsonpath(path if path.startswith("$") else "$." + path)
+    except (JsonPathParserError, Exception) as exc:  # the parser raises plain Exceptions too
+        raise ValueError(f"invalid JSON path {path!r}: {exc}") from None
+
+
 @dataclass
 class Normalizer:
     """Makes request data comparable: volatile fields and client-made uuids become placeholders.
@@ -34,13 +47,38 @@ class Normalizer:
 
     volatile_fields: frozenset[str] = DEFAULT_VOLATILE_FIELDS
     known_ids: set[str] = field(default_factory=set)
+    #: JSON paths left out of bodies (HTTP) and params (ROC) when matching.
+    ignore_paths: list[str] = field(default_factory=list)
+    #: Query parameters left out when matching (names compared case-sensitively, as sent).
+    ignore_query: set[str] = field(default_factory=set)
+    #: Custom matchers: ``fn(data) -> data`` on each JSON body (HTTP) and params (ROC), both
+    #: the recorded and the live side, after ignored paths are dropped.
+    body_hooks: list[Callable[[Any], Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._fields = {_norm_field(f) for f in self.volatile_fields}
+        self._paths = [compile_json_path(p) for p in self.ignore_paths]
 
     def extend(self, fields: Iterable[str]) -> None:
         """Add volatile field names."""
         self._fields |= {_norm_field(f) for f in fields}
+
+    def configure(
+        self, ignore_paths: Iterable[str] = (), ignore_query: Iterable[str] = (),
+        volatile_fields: Iterable[str] = (), body_hooks: Iterable[Callable[[Any], Any]] = (),
+    ) -> Normalizer:
+        """Add match rules (before replay starts: recorded keys are computed once)."""
+        for p in ignore_paths:
+            self._paths.append(compile_json_path(p))
+            self.ignore_paths.append(p)
+        self.ignore_query |= set(ignore_query)
+        self.extend(volatile_fields)
+        self.body_hooks.extend(body_hooks)
+        return self
+
+    def query(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Query pairs without the ignored parameters."""
+        return [(k, v) for k, v in pairs if k not in self.ignore_query]
 
     client_ids: set[str] = field(default_factory=set)
 
@@ -72,17 +110,26 @@ class Normalizer:
         return m.group(0) if m.group(0).lower() in self.known_ids else "<uuid>"
 
     def value(self, obj: Any) -> Any:
-        """Normalize JSON-like data."""
+        """Normalize JSON-like data (a whole body or params: ignored paths are dropped)."""
+        if (self._paths or self.body_hooks) and isinstance(obj, (dict, list)):
+            obj = copy.deepcopy(obj)
+            for path in self._paths:
+                obj = path.filter(lambda _v: True, obj)
+            for hook in self.body_hooks:
+                obj = hook(obj)
+        return self._value(obj)
+
+    def _value(self, obj: Any) -> Any:
         if isinstance(obj, str):
             return UUID_RE.sub(self._uuid, obj) if len(obj) >= 36 else obj
         if isinstance(obj, dict):
             return {
                 k: (VOLATILE if isinstance(k, str) and _norm_field(k) in self._fields
-                    else self.value(v))
+                    else self._value(v))
                 for k, v in obj.items()
             }
         if isinstance(obj, list):
-            return [self.value(v) for v in obj]
+            return [self._value(v) for v in obj]
         return obj
 
 

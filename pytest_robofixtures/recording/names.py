@@ -14,6 +14,16 @@ from .errors import RecordingMismatch
 
 _NOT_NAME = re.compile(r"[^a-z0-9-]+")
 MAX_NAME = 63
+# "<run id>-<worker>" of every recording NameFactory of this process: saving a bundle stores
+# it as one token, so names made by a shared fixture's factory are covered too.
+_run_tokens: list[str] = []
+_run_tokens_lock = threading.Lock()
+
+
+def run_tokens() -> list[str]:
+    """The ``<run id>-<worker>`` parts of the names made in this process (newest first)."""
+    with _run_tokens_lock:
+        return list(reversed(_run_tokens))
 
 
 def new_run_id() -> str:
@@ -56,16 +66,18 @@ class NameFactory:
         self._next = 0
         self._lock = threading.Lock()
         self._on_mismatch = on_mismatch
-        #: where record mode takes the number in a name from (set by the plugin to a run-wide
-        #: counter, so names never repeat across the tests of a run); default: per factory
-        self.numbers: Callable[[], int] | None = None
+        if mode == "record":
+            token = _NOT_NAME.sub("-", f"{self.run_id}-{self.worker}".lower())
+            with _run_tokens_lock:
+                if token not in _run_tokens:
+                    _run_tokens.append(token)
 
     def new(self, hint: str = "res") -> str:
         """The next name; ``hint`` says what it names (``net``, ``deploy``...)."""
         hint_s = _NOT_NAME.sub("-", hint.lower()).strip("-") or "res"
         with self._lock:
             if self.mode == "record":
-                n = self.numbers() if self.numbers is not None else len(self.made) + 1
+                n = len(self.made) + 1
                 base = f"{self.prefix}-{self.run_id}-{self.worker}-{n}"
                 name = _NOT_NAME.sub("-", f"{base}-{hint_s}".lower())[:MAX_NAME].rstrip("-")
                 self.made.append({"hint": hint_s, "name": name})

@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 RECORDING_FILE = "recording.yaml"
+#: A failed attempt, written beside a good recording instead of replacing it.
+FAILED_FILE = "recording.failed.yaml"
 BLOBS_DIR = "blobs"
 MAX_COMPONENT = 96
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=,+@\[\]-]+")

@@ -44,7 +44,8 @@ class RecordingRocTransport:
 
     def _append(self, entry: dict[str, Any]) -> None:
         with self._lock:
-            self.bundle.roc_calls.append({"seq": self.bundle.next_roc_seq(), **entry})
+            self.bundle.roc_calls.append({"seq": self.bundle.next_roc_seq(), **entry,
+                                          "at": self.bundle.elapsed()})
 
     def close(self) -> None:
         """Close the real transport."""
@@ -189,6 +190,9 @@ class ReplayRocFeed:
         self.name = feeds[index].get("name")
         self._items = list(feeds[index].get("items") or [])
         self._pos = 0
+        self._index = index
+        self._delivered: dict[int, int] = bundle.replayers.setdefault("roc_feeds_delivered", {})
+        self._delivered.setdefault(index, 0)
 
     def receive(self, timeout: float | None) -> tuple[str, Any] | None:
         """The next recorded item, or None once they are all delivered.
@@ -207,7 +211,22 @@ class ReplayRocFeed:
             if calls_before > (replayer.played if replayer is not None else 0):
                 return None
         self._pos += 1
+        self._delivered[self._index] = max(self._delivered[self._index], self._pos)
         return str(item["topic"]), item.get("payload")
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+def roc_feed_unused(bundle: Bundle) -> list[str]:
+    """Replay: one line per recorded feed item never delivered (feeds never opened included).
+
+    For :meth:`Recorder.unused` (strict replay); items are listed in recorded order.
+    """
+    delivered: dict[int, int] = bundle.replayers.get("roc_feeds_delivered") or {}
+    out = []
+    for i, feed in enumerate(bundle.roc_feeds):
+        items = list(feed.get("items") or [])
+        for item in items[delivered.get(i, 0):]:
+            out.append(f"ROC feed {feed.get('name')}: {item.get('topic')}")
+    return out

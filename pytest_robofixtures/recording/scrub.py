@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,12 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 PLACEHOLDER = "<scrubbed>"
 KEY_PLACEHOLDER = "<scrubbed:private-key>"
+#: Any placeholder we write: ``<scrubbed>``, ``<scrubbed:3>``, ``<scrubbed:private-key>``.
+PLACEHOLDER_RE = re.compile(r"<scrubbed(?::[A-Za-z0-9-]+)?>")
+
+#: ``hook(transport, entry) -> entry | None``: run on each stored interaction before it is
+#: written (``transport`` is ``"http"``, ``"ssh"``, ``"roc"`` or ``"feed"``); None drops it.
+ScrubHook = Callable[[str, dict[str, Any]], "dict[str, Any] | None"]
 
 DEFAULT_HEADERS: frozenset[str] = frozenset({
     "authorization", "proxy-authorization", "project", "organization", "cookie", "set-cookie",
@@ -32,7 +40,7 @@ PRIVATE_KEY_RE = re.compile(
 OVPN_BLOCK_RE = re.compile(
     r"<(key|tls-auth|tls-crypt|tls-crypt-v2|secret|pkcs12)>(.*?)(?:</\1>|\Z)", re.DOTALL
 )
-BEARER_RE = re.compile(r"(?i)\b(bearer\s+)(?!<scrubbed)[A-Za-z0-9._~+/=-]{8,}")
+BEARER_RE = re.compile(r"(?i)\b(bearer\s+)(?!<scrubbed)([A-Za-z0-9._~+/=-]{8,})")
 MIN_LEARNED = 8
 
 
@@ -47,7 +55,15 @@ def _ovpn_sub(m: re.Match[str]) -> str:
 
 
 class Scrubber:
-    """Replaces secrets with a placeholder. Everything passed in extends the defaults."""
+    """Replaces secrets with a placeholder. Everything passed in extends the defaults.
+
+    While a bundle is being written (inside :meth:`numbering`) each distinct secret value gets
+    its own placeholder, ``<scrubbed:1>``, ``<scrubbed:2>``..., numbered in order of first
+    appearance, so the same secret reads the same wherever it occurs (a token a response hands
+    out and a later request sends back). Outside it (replay matching) every placeholder, and
+    every numbered one met in input, reads plain ``<scrubbed>``: both sides of a comparison
+    collapse the same way, whatever credentials the replaying client uses.
+    """
 
     def __init__(
         self,
@@ -58,9 +74,16 @@ class Scrubber:
         patterns: Iterable[str | re.Pattern[str]] = (),
         placeholder: str = PLACEHOLDER,
         enabled: bool = True,
+        hooks: Iterable[ScrubHook] = (),
     ) -> None:
         self.enabled = enabled
         self.placeholder = placeholder
+        self.hooks: list[ScrubHook] = list(hooks)
+        self._numbers: dict[str, int] | None = None  # value -> number, while numbering
+        head, tail = (placeholder[:-1], ">") if placeholder.endswith(">") else (placeholder, "")
+        self._numbered_fmt = head + ":{}" + tail
+        self._numbered_re = re.compile(re.escape(head) + ":[0-9]+" + re.escape(tail))
+        self._variant_of: dict[str, str] = {}  # url-quoted variant -> the secret itself
         self.fields = {_norm_field(f) for f in DEFAULT_FIELDS | set(fields)}
         self.headers = {h.lower() for h in DEFAULT_HEADERS | set(headers)}
         self.query_params = {_norm_field(q) for q in DEFAULT_QUERY_PARAMS | set(query_params)}
@@ -77,6 +100,8 @@ class Scrubber:
             self._secrets.add(value)
             variants = {value, quote(value, safe="")}
             self._secrets |= {v for v in variants if len(v) >= 4}
+            for v in variants:
+                self._variant_of.setdefault(v, value)
             ordered = sorted(self._secrets, key=len, reverse=True)
             self._literal_re = re.compile("|".join(re.escape(s) for s in ordered))
 
@@ -84,6 +109,41 @@ class Scrubber:
     def secrets(self) -> frozenset[str]:
         """The literal secrets known so far."""
         return frozenset(self._secrets)
+
+    # -- placeholders --------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def numbering(self) -> Iterator[None]:
+        """Number placeholders per distinct secret value inside the block (used when saving)."""
+        saved = self._numbers
+        self._numbers = {}
+        try:
+            yield
+        finally:
+            self._numbers = saved
+
+    def placeholder_for(self, value: Any) -> str:
+        """The placeholder of one secret value (numbered while :meth:`numbering`)."""
+        if self._numbers is None:
+            return self.placeholder
+        key = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+        key = self._variant_of.get(key, key)
+        n = self._numbers.setdefault(key, len(self._numbers) + 1)
+        return self._numbered_fmt.format(n)
+
+    def is_placeholder(self, value: Any) -> bool:
+        """True for a value that is already a placeholder."""
+        return isinstance(value, str) and (
+            value == self.placeholder or PLACEHOLDER_RE.fullmatch(value) is not None
+            or self._numbered_re.fullmatch(value) is not None)
+
+    def apply_hooks(self, transport: str, entry: dict[str, Any]) -> dict[str, Any] | None:
+        """Run the user's hooks on one stored interaction (None: leave it out)."""
+        out: dict[str, Any] | None = entry
+        for hook in self.hooks:
+            if out is None:
+                break
+            out = hook(transport, out)
+        return out
 
     def is_secret_field(self, name: str) -> bool:
         """True when a JSON field of this name holds a secret."""
@@ -104,7 +164,7 @@ class Scrubber:
 
     def _learn_value(self, v: Any) -> None:
         if isinstance(v, str):
-            if len(v) >= MIN_LEARNED and v != self.placeholder:
+            if len(v) >= MIN_LEARNED and not self.is_placeholder(v):
                 self.add_secret(v)
         elif isinstance(v, (Mapping, list)):
             for item in (v.values() if isinstance(v, Mapping) else v):
@@ -133,11 +193,13 @@ class Scrubber:
         if "<" in s and ">" in s:
             s = OVPN_BLOCK_RE.sub(_ovpn_sub, s)
         if "earer" in s or "EARER" in s:
-            s = BEARER_RE.sub(lambda m: m.group(1) + self.placeholder, s)
+            s = BEARER_RE.sub(lambda m: m.group(1) + self.placeholder_for(m.group(2)), s)
         for p in self.patterns:
-            s = p.sub(self.placeholder, s)
+            s = p.sub(lambda m: self.placeholder_for(m.group(0)), s)
         if self._literal_re is not None:
-            s = self._literal_re.sub(self.placeholder, s)
+            s = self._literal_re.sub(lambda m: self.placeholder_for(m.group(0)), s)
+        if self._numbers is None and ":" in s:
+            s = self._numbered_re.sub(self.placeholder, s)  # compare modulo numbering
         return s
 
     def data(self, obj: Any) -> Any:
@@ -150,7 +212,8 @@ class Scrubber:
             out = {}
             for k, v in obj.items():
                 if isinstance(k, str) and self.is_secret_field(k) and v not in (None, "", [], {}):
-                    out[k] = self.placeholder
+                    out[k] = (self.text(v) if self.is_placeholder(v)
+                              else self.placeholder_for(v))
                 else:
                     out[k] = self.data(v)
             return out
@@ -177,17 +240,27 @@ class Scrubber:
         out: dict[str, Any] = {}
         for k, v in headers.items():
             if k.lower() in self.headers:
-                out[k] = [self.placeholder] * len(v) if isinstance(v, list) else self.placeholder
+                out[k] = ([self._header_placeholder(x) for x in v] if isinstance(v, list)
+                          else self._header_placeholder(v))
             elif isinstance(v, list):
                 out[k] = [self.text(str(x)) for x in v]
             else:
                 out[k] = self.text(str(v))
         return out
 
+    def _header_placeholder(self, value: Any) -> str:
+        text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+        if self.is_placeholder(text):
+            return self.text(text)
+        parts = text.split()
+        # "Bearer <token>": the same token in a header and in a body gets the same number.
+        return self.placeholder_for(parts[1] if len(parts) == 2 else text)
+
     def query(self, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
         """Scrub token-like query parameters."""
         return [
-            (k, self.placeholder if _norm_field(k) in self.query_params and v else self.text(v))
+            (k, (self.text(v) if self.is_placeholder(v) else self.placeholder_for(v))
+             if _norm_field(k) in self.query_params and v else self.text(v))
             for k, v in pairs
         ]
 
@@ -243,7 +316,7 @@ def scan_for_secrets(
             for variant in {t, quote(t, safe="")}:
                 needles.append((variant.encode(), _mask(t)))
     pem = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
-    ovpn = re.compile(rb"<(key|tls-auth|tls-crypt|secret)>\s*(?!<scrubbed>)[A-Za-z0-9+/=#-]{16,}")
+    ovpn = re.compile(rb"<(key|tls-auth|tls-crypt|secret)>\s*(?!<scrubbed)[A-Za-z0-9+/=#-]{16,}")
     findings: list[Finding] = []
     for path in _files(paths):
         data = path.read_bytes()

@@ -43,7 +43,7 @@ class RecordingSSHSession:
 
     def _append(self, entry: dict[str, Any]) -> None:
         with self._lock:
-            self.bundle.ssh.append({**self.where, **entry})
+            self.bundle.ssh.append({**self.where, **entry, "at": self.bundle.elapsed()})
 
     def exec(self, command: str, timeout: float | None = None) -> ExecResult:
         """Run ``command`` on the real host and record the transcript."""

@@ -160,4 +160,4 @@ def test_unknown_robo_config_key_is_named(project: pytest.Pytester) -> None:
     """)
     result = project.runpytest(*SIM)
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*robo_config got unknown key(s) scrub_feilds; allowed:*"])
+    result.stdout.fnmatch_lines(["*robo_config: unknown key(s) scrub_feilds; known: scrub_fields*"])

@@ -83,13 +83,13 @@ def test_empty_file(bundle: Path) -> None:
 
 def test_missing_format_version(bundle: Path) -> None:
     f = bundle / "recording.yaml"
-    f.write_text(f.read_text().replace("format_version: 1\n", ""))
+    f.write_text(f.read_text().replace("format_version: 2\n", ""))
     assert "no format_version" in corrupt_message(bundle)
 
 
 def test_newer_format_version(bundle: Path) -> None:
     f = bundle / "recording.yaml"
-    f.write_text(f.read_text().replace("format_version: 1\n", "format_version: 99\n"))
+    f.write_text(f.read_text().replace("format_version: 2\n", "format_version: 99\n"))
     assert "format_version 99 is newer" in corrupt_message(bundle)
 
 

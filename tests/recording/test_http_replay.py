@@ -22,6 +22,7 @@ from pytest_robofixtures.recording import (
     Scrubber,
     recording_path,
 )
+from pytest_robofixtures.recording.stable import read_document
 from pytest_robofixtures.sim._wsgi import SimServer
 
 from .conftest import PROJECT, RERECORD, TOKEN, SleepCounter, headers
@@ -128,8 +129,8 @@ def test_recording_is_structured_yaml_with_metadata(
     tmp_path: Path, recorded: dict[str, Any]
 ) -> None:
     path = recording_path(tmp_path, NODEID) / "recording.yaml"
-    doc = yaml.safe_load(path.read_text())
-    assert doc["format_version"] == 1
+    assert yaml.safe_load(path.read_text())["format_version"] == 2
+    doc = read_document(path)  # format 2 expanded: per-run values back in place
     assert doc["metadata"]["nodeid"] == NODEID and doc["metadata"]["mode"] == "sim"
     assert doc["metadata"]["endpoints"]["demo"].startswith("http://127.0.0.1:")
     assert doc["metadata"]["plugin_version"] and doc["metadata"]["recorded_at"]
@@ -138,7 +139,7 @@ def test_recording_is_structured_yaml_with_metadata(
     assert first["request"]["method"] == "POST"
     assert first["request"]["body"]["json"]["name"] == "robo-r1-gw0-1-thing"  # structured
     assert first["response"]["body"]["json"]["id"] == recorded["thing_id"]
-    assert first["request"]["headers"]["Authorization"] == "<scrubbed>"
+    assert first["request"]["headers"]["Authorization"] == "<scrubbed:1>"
     assert doc["end_of_recording"] is True
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from pytest_robofixtures.recording import (
     Recorder,
@@ -16,6 +15,7 @@ from pytest_robofixtures.recording import (
     recording_path,
     scan_for_secrets,
 )
+from pytest_robofixtures.recording.stable import read_document
 from pytest_robofixtures.roc import (
     RemoteError,
     RocBroker,
@@ -102,7 +102,8 @@ def test_roc_calls_and_feed_replay_without_broker(tmp_path: Path, recorded: dict
     client = RocClient("tcp://127.0.0.1:1", transport=rec.roc_transport(
         lambda: pytest.fail("replay must not open the real transport")))
     result = work(client)
-    assert result["m1"] == {"pos": [1.0, 0.0], "moves": 1, "session_token": "<scrubbed>"}
+    # The placeholder is numbered per secret value (the same token reads the same everywhere).
+    assert result["m1"] == {"pos": [1.0, 0.0], "moves": 1, "session_token": "<scrubbed:1>"}
     assert result["m2"]["moves"] == 2 and result["m3"]["moves"] == 3  # order kept
     assert result["error"] == recorded["error"]
     assert "joint 3 over limit" in result["error"][1]
@@ -117,7 +118,7 @@ def test_roc_calls_and_feed_replay_without_broker(tmp_path: Path, recorded: dict
 def test_roc_recording_section_is_ordered_and_scrubbed(tmp_path: Path,
                                                        recorded: dict[str, Any]) -> None:
     bundle = recording_path(tmp_path, NODEID)
-    doc = yaml.safe_load((bundle / "recording.yaml").read_text())
+    doc = read_document(bundle)
     all_calls = doc["roc"]["calls"]
     calls = [c for c in all_calls if not c["method"].startswith("__")]  # proxy metadata calls
     assert [(c["object"], c["method"]) for c in calls] == [("arm", "move")] * 3 + [("arm", "fail")]
@@ -127,7 +128,7 @@ def test_roc_recording_section_is_ordered_and_scrubbed(tmp_path: Path,
     assert feed["name"] == "status" and len(feed["items"]) == 3
     seqs = [c["seq"] for c in all_calls] + [i["seq"] for i in feed["items"]]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
-    assert all(i["payload"]["auth_token"] == "<scrubbed>" for i in feed["items"])
+    assert all(i["payload"]["auth_token"] == "<scrubbed:1>" for i in feed["items"])
     assert scan_for_secrets([bundle], [TOKEN]) == []
 
 

@@ -15,6 +15,7 @@ from pytest_robofixtures.recording import (
     recording_path,
     scan_for_secrets,
 )
+from pytest_robofixtures.recording.scrub import PLACEHOLDER_RE
 from pytest_robofixtures.sim._wsgi import SimServer
 
 from .conftest import OVPN, PROJECT, RERECORD, TOKEN, all_files, headers
@@ -57,17 +58,20 @@ def test_no_known_secret_reaches_any_written_file(
     text = (path / "recording.yaml").read_text()
     doc = yaml.safe_load(text)
     first, vpn, echo = doc["http"]
-    assert first["request"]["headers"]["Authorization"] == "<scrubbed>"
-    assert first["request"]["headers"]["project"] == "<scrubbed>"
-    assert first["response"]["body"]["json"]["sshkey"] == "<scrubbed>"
-    assert vpn["response"]["body"]["json"]["ovpn"] == "<scrubbed>"
-    assert "token=%3Cscrubbed%3E" in echo["request"]["uri"] or \
-        "token=<scrubbed>" in echo["request"]["uri"]
+    # One numbered placeholder per distinct secret value, the same wherever it appears.
+    auth = first["request"]["headers"]["Authorization"]
+    assert PLACEHOLDER_RE.fullmatch(auth)
+    assert PLACEHOLDER_RE.fullmatch(first["request"]["headers"]["project"])
+    assert first["request"]["headers"]["project"] != auth
+    assert PLACEHOLDER_RE.fullmatch(first["response"]["body"]["json"]["sshkey"])
+    assert PLACEHOLDER_RE.fullmatch(vpn["response"]["body"]["json"]["ovpn"])
+    assert f"token={auth}" in echo["request"]["uri"].replace("%3C", "<").replace("%3E", ">")
     body = echo["request"]["body"]["json"]
-    assert body["password"] == "<scrubbed>" and body["_devices"] == "<scrubbed>"
-    assert body["note"] == "copied token <scrubbed> into a note"
-    # the echoed response is scrubbed as well
-    assert echo["response"]["body"]["json"]["got"]["password"] == "<scrubbed>"
+    assert PLACEHOLDER_RE.fullmatch(body["password"])
+    assert PLACEHOLDER_RE.fullmatch(body["_devices"])
+    assert body["note"] == f"copied token {auth} into a note"
+    # the echoed response is scrubbed as well, with the same placeholder for the same value
+    assert echo["response"]["body"]["json"]["got"]["password"] == body["password"]
 
 
 def test_scrubbed_requests_still_match_in_replay(tmp_path: Path, demo: SimServer) -> None:

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from pytest_robofixtures.common.transports import ExecResult
 from pytest_robofixtures.recording import (
@@ -19,6 +18,7 @@ from pytest_robofixtures.recording import (
     recording_path,
     scan_for_secrets,
 )
+from pytest_robofixtures.recording.stable import read_document
 from pytest_robofixtures.rerobots.ssh import paramiko_ssh_factory
 from pytest_robofixtures.sim.sshd import SimSSHServer
 
@@ -93,12 +93,13 @@ def test_ssh_replays_exec_put_get_without_server(tmp_path: Path, recorded: dict[
 
 def test_ssh_section_and_scrubbing(tmp_path: Path, recorded: dict, private_key: str) -> None:
     bundle = recording_path(tmp_path / "cassettes", NODEID)
-    doc = yaml.safe_load((bundle / "recording.yaml").read_text())
+    doc = read_document(bundle)
     ops = doc["ssh"]
     assert ops[0] == {"host": "127.0.0.1", "port": recorded["port"], "user": "root",
                       "exec": "echo hello; echo oops >&2; exit 3", "stdout": "hello\n",
                       "stderr": "oops\n", "exit_status": 3}
-    assert ops[1]["exec"] == "echo token=<scrubbed>" and ops[1]["stdout"] == "token=<scrubbed>\n"
+    assert ops[1]["exec"] == "echo token=<scrubbed:1>"
+    assert ops[1]["stdout"] == "token=<scrubbed:1>\n"
     put = next(o for o in ops if "put" in o)
     assert put["put"] == "/up.bin" and put["size"] == 500 and len(put["sha256"]) == 64
     get = next(o for o in ops if "get" in o)
