@@ -162,7 +162,7 @@ def record_sandbox_network(root: Path, run_id: str, save: bool = True) -> Any:
     from pytest_robofixtures.rapyuta.client import Client
     from pytest_robofixtures.sim.sandbox import RAPYUTA_PROJECT, RAPYUTA_TOKEN, Sandbox
 
-    with Sandbox(delay=0.6, roc=False, seed=7)  # same ids in both runs as sandbox:
+    with Sandbox(delay=0.6, roc=False, seed=7) as sandbox:  # the same ids in both runs
         assert sandbox.rapyuta is not None
         url = sandbox.rapyuta.url
         path = recording_path(root, "tests/test_net.py::test_net")
