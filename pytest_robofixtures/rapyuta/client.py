@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,9 @@ from .errors import (
 from .manifest import load_manifest, validate_manifest
 from .package import Package
 from .routed_network import Parameters, RoutedNetwork
+
+#: Called with the id of a resource as soon as its create call answered.
+OnCreated = Callable[[str], None]
 
 #: Production hosts (``rapyuta_io.utils.settings.default_host_config``).
 DEFAULT_HOSTS: dict[str, str] = {
@@ -133,15 +137,22 @@ class Client:
         self.close()
 
     # -- routed networks --------------------------------------------------------------------
-    def _create_routed_network(self, body: dict[str, Any]) -> RoutedNetwork:
+    def _create_routed_network(self, body: dict[str, Any],
+                               on_created: OnCreated | None) -> RoutedNetwork:
         created = self._rest.catalog("POST", "/routednetwork", json_body=body)
         if not isinstance(created, dict) or not created.get("guid"):
             raise APIError(f"POST /routednetwork: no guid in the answer {created!r}")
+        if on_created is not None:
+            on_created(str(created["guid"]))  # before the GET: a failed read keeps the id known
         return self.get_routed_network(created["guid"])
 
     def create_cloud_routed_network(self, name: str, ros_distro: ROSDistro | str, shared: bool,
-                                    parameters: Parameters | None = None) -> RoutedNetwork:
-        """Create a routed network in the cloud."""
+                                    parameters: Parameters | None = None, *,
+                                    on_created: OnCreated | None = None) -> RoutedNetwork:
+        """Create a routed network in the cloud.
+
+        ``on_created(guid)`` is called as soon as the POST answered, before the follow-up GET.
+        """
         require_str(name, "name")
         distro = coerce_enum(ROSDistro, ros_distro, "ros_distro")
         if not isinstance(shared, bool):
@@ -152,13 +163,18 @@ class Client:
                 "Parameters(RoutedNetworkLimits.SMALL)")
         return self._create_routed_network({
             "name": name, "runtime": Runtime.CLOUD.value, "rosDistro": distro.value,
-            "shared": shared, "parameters": parameters.to_dict() if parameters else {}})
+            "shared": shared, "parameters": parameters.to_dict() if parameters else {}},
+            on_created)
 
     def create_device_routed_network(
         self, name: str, ros_distro: ROSDistro | str, shared: bool, device: Device,
-        network_interface: str, restart_policy: RestartPolicy | str = RestartPolicy.Always,
+        network_interface: str, restart_policy: RestartPolicy | str = RestartPolicy.Always, *,
+        on_created: OnCreated | None = None,
     ) -> RoutedNetwork:
-        """Create a routed network on a device, bound to one of its network interfaces."""
+        """Create a routed network on a device, bound to one of its network interfaces.
+
+        ``on_created(guid)`` is called as soon as the POST answered, before the follow-up GET.
+        """
         require_str(name, "name")
         distro = coerce_enum(ROSDistro, ros_distro, "ros_distro")
         policy = coerce_enum(RestartPolicy, restart_policy, "restart_policy")
@@ -178,7 +194,7 @@ class Client:
             "name": name, "runtime": Runtime.DEVICE.value, "rosDistro": distro.value,
             "shared": shared, "parameters": {
                 "device_id": device["uuid"], "NETWORK_INTERFACE": network_interface,
-                "restart_policy": policy.value}})
+                "restart_policy": policy.value}}, on_created)
 
     def get_routed_network(self, network_guid: str) -> RoutedNetwork:
         """A routed network by guid."""
@@ -201,18 +217,25 @@ class Client:
         self._rest.catalog("DELETE", f"/routednetwork/{network_guid}")
 
     # -- packages ---------------------------------------------------------------------------
-    def create_package(self, manifest: dict[str, Any], retry_limit: int = 0) -> dict[str, Any]:
-        """Create a package from a manifest dict (validated first); returns the server's answer."""
+    def create_package(self, manifest: dict[str, Any], retry_limit: int = 0, *,
+                       on_created: OnCreated | None = None) -> dict[str, Any]:
+        """Create a package from a manifest dict (validated first); returns the server's answer.
+
+        ``on_created(packageId)`` is called as soon as the answer is parsed.
+        """
         validate_manifest(manifest)
         body = self._rest.catalog("POST", "/serviceclass/add", json_body=manifest)
-        if not isinstance(body, dict):
-            raise APIError(f"POST /serviceclass/add: expected an object, got {body!r}")
+        if not isinstance(body, dict) or not body.get("packageId"):
+            raise APIError(f"POST /serviceclass/add: no packageId in the answer {body!r}")
+        if on_created is not None:
+            on_created(str(body["packageId"]))
         return body
 
     def create_package_from_manifest(self, manifest_filepath: str | Path,
-                                     retry_limit: int = 0) -> dict[str, Any]:
+                                     retry_limit: int = 0, *,
+                                     on_created: OnCreated | None = None) -> dict[str, Any]:
         """Create a package from a manifest file (JSON, or YAML for .yaml/.yml)."""
-        return self.create_package(load_manifest(manifest_filepath))
+        return self.create_package(load_manifest(manifest_filepath), on_created=on_created)
 
     def get_package(self, package_id: str, retry_limit: int = 0) -> Package:
         """A package (full object) by id."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._model import ObjDict, require_str
@@ -135,8 +136,13 @@ class Package(ObjDict):
         return ProvisionConfiguration(self._id, self.get_plan(plan_id))
 
     def provision(self, deployment_name: str, provision_configuration: ProvisionConfiguration,
-                  retry_limit: int = 0) -> Deployment:
-        """Deploy the package (``PUT /v2/service_instances/instanceId``); returns the Deployment."""
+                  retry_limit: int = 0, *,
+                  on_created: Callable[[str], None] | None = None) -> Deployment:
+        """Deploy the package (``PUT /v2/service_instances/instanceId``); returns the Deployment.
+
+        ``on_created(deploymentId)`` is called as soon as the PUT answered, before the GET of
+        the new deployment (so a failing read still leaves the id known).
+        """
         from .provision import ProvisionConfiguration
 
         if not isinstance(deployment_name, str) or not deployment_name:
@@ -161,5 +167,7 @@ class Package(ObjDict):
         provision_configuration.mark_provisioned()
         if not isinstance(answer, dict) or not answer.get("operation"):
             raise APIError(f"PUT /v2/service_instances/instanceId: no operation in {answer!r}")
+        if on_created is not None:
+            on_created(str(answer["operation"]))
         status = self._rest.catalog("GET", f"/serviceinstance/{answer['operation']}")
         return Deployment(status, self._rest)
