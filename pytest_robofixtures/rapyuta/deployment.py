@@ -68,6 +68,20 @@ class Deployment(ObjDict):
         self.update(status)
         return status
 
+    def get_component_instance_id(self, component_name: str) -> str | None:
+        """The ``componentInstanceID`` of the component named ``component_name`` (None if absent).
+
+        Reads ``componentInfo`` of this object; a partial one (from a list) is refreshed first,
+        where the SDK would fail on the missing field.
+        """
+        if self.get("is_partial") and "componentInfo" not in self:
+            self.refresh()
+        for info in self.get("componentInfo") or []:
+            if info.get("name") == component_name:
+                value = info.get("componentInstanceID")
+                return str(value) if value is not None else None
+        return None
+
     def deprovision(self, retry_limit: int = 0) -> bool:
         """Delete the deployment (``DELETE /v2/service_instances/{id}``)."""
         params = {"plan_id": self.get("planId", ""), "service_id": self.get("packageId", ""),
