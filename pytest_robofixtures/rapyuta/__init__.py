@@ -8,9 +8,11 @@
 
 from __future__ import annotations
 
+from ._model import ObjDict, to_dict, to_objdict
 from .client import DEFAULT_HOSTS, Client
+from .common_models import InternalDeploymentStatus
 from .deployment import Deployment, DeploymentStatus
-from .device import Device
+from .device import Device, OnboardScript
 from .device_models import (
     Command,
     DeviceConfig,
@@ -26,7 +28,9 @@ from .enums import (
     DeploymentPhaseConstants,
     DeploymentStatusConstants,
     DeviceArch,
+    DevicePythonVersion,
     DeviceRuntime,
+    DeviceRuntimeKeys,
     DeviceStatus,
     QoS,
     RestartPolicy,
@@ -63,5 +67,7 @@ __all__ = [
     "Plan", "ExecutableMount", "NativeNetwork", "ProvisionConfiguration", "StaticRoute",
     "OverrideOptions", "ROSBagCompression", "ROSBagJob", "ROSBagOnDemandUploadOptions",
     "ROSBagOptions", "ROSBagTimeRange", "ROSBagUploadTypes", "TopicOverrideInfo", "UploadOptions",
-    "Limits", "Parameters", "RoutedNetwork", "RoutedNetworkLimits", *_errors,
+    "Limits", "Parameters", "RoutedNetwork", "RoutedNetworkLimits", "InternalDeploymentStatus",
+    "OnboardScript", "DevicePythonVersion", "DeviceRuntimeKeys", "ObjDict", "to_dict",
+    "to_objdict", *_errors,
 ]

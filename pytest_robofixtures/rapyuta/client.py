@@ -10,7 +10,7 @@ from typing import Any
 
 from ..common.clock import Clock
 from ..common.http import DEFAULT_TIMEOUT
-from ._model import require_str
+from ._model import ObjDict, require_str
 from ._rest import Rest
 from .deployment import VOLUME_PACKAGE_ID, Deployment
 from .device import Device
@@ -63,6 +63,13 @@ def resolve_host(key: str, explicit: str | None) -> str:
         except (OSError, ValueError, KeyError, TypeError):
             pass
     return DEFAULT_HOSTS[key]
+
+
+def _check_strings(value: Any, what: str) -> None:
+    if not isinstance(value, list) or not value or not all(
+            isinstance(v, str) and v for v in value):
+        raise InvalidParameterException(f"{what} must be a non-empty list of strings; got "
+                                        f"{value!r}")
 
 
 def fetch_package_info(rest: Rest, package_id: str) -> dict[str, Any]:
@@ -297,6 +304,24 @@ class Client:
         return [Deployment(d, self._rest, partial=True) for d in body or []
                 if d.get("packageId") != VOLUME_PACKAGE_ID]
 
+    def update_deployment(self, payload: dict[str, Any], retry_limit: int = 0, *,
+                          on_created: OnCreated | None = None) -> Any:
+        """Update a deployment: ``PATCH /v2/service_instances/{payload['deployment_id']}``.
+
+        ``payload`` is sent as is (``deployment_id``, ``service_id``, ``plan_id`` and
+        ``context.component_context``). Returns the parsed answer; ``on_created(deployment_id)``
+        is called once the server accepted it.
+        """
+        if not isinstance(payload, dict) or not isinstance(payload.get("deployment_id"), str) \
+                or not payload["deployment_id"]:
+            raise InvalidParameterException(
+                "payload must be a dict with a non-empty deployment_id")
+        dep_id = payload["deployment_id"]
+        body = self._rest.catalog("PATCH", f"/v2/service_instances/{dep_id}", json_body=payload)
+        if on_created is not None:
+            on_created(dep_id)
+        return ObjDict(body) if isinstance(body, dict) else body
+
     # -- devices ----------------------------------------------------------------------------
     def get_all_devices(self, online_device: bool = False, arch_list: list[Any] | None = None,
                         retry_limit: int = 0, device_name: str | None = None) -> list[Device]:
@@ -311,7 +336,7 @@ class Client:
             data = self._rest.dm("POST", "selection/query/", json_body=body)
             selected = {d.get("uuid") for d in data or []}
         params = {"name": device_name} if device_name else None
-        devices = [Device(d, self._rest, partial=True)
+        devices = [Device.from_api(d, self._rest, partial=True)
                    for d in self._rest.dm("GET", "devices/", params=params) or []]
         if online_device:
             devices = [d for d in devices if d.get("status") == "ONLINE"]
@@ -322,7 +347,55 @@ class Client:
     def get_device(self, device_id: str, retry_limit: int = 0) -> Device:
         """A device (full object) by uuid."""
         require_str(device_id, "device_id")
-        return Device(self._rest.dm("GET", f"devices/{device_id}"), self._rest)
+        return Device.from_api(self._rest.dm("GET", f"devices/{device_id}"), self._rest)
+
+    def create_device(self, device: Device) -> Device:
+        """Register ``device`` (built as ``Device(name, runtime=…, …)``); returns it as fetched.
+
+        ``POST auth-keys/?download_type=script``, then ``GET devices/{device_id}``. The new
+        device is not ONLINE until its agent is installed (``device.onboard_script().run()``).
+        """
+        if not isinstance(device, Device):
+            raise InvalidParameterException(
+                "device must be non-empty and of type pytest_robofixtures.rapyuta.Device")
+        body = self._rest.dm_raw("POST", "auth-keys/", params={"download_type": "script"},
+                                 json_body=device._serialize())
+        try:
+            device_id = str(body["response"]["device_id"])
+        except (TypeError, KeyError) as exc:
+            raise APIError(f"POST auth-keys/: no response.device_id in {str(body)[:200]}") from exc
+        return self.get_device(device_id)
+
+    def toggle_features(self, device_id: str, features: list[tuple[str, bool]] | tuple[Any, ...],
+                        config: dict[str, Any] | None = None) -> Any:
+        """Switch agent features, e.g. ``[("vpn", True)]`` (``PATCH devices/{id}/daemons``).
+
+        Returns the whole answer, as the SDK.
+        """
+        if not device_id or not isinstance(device_id, str):
+            raise InvalidParameterException("device_id needs to be a non empty string")
+        if not features or not isinstance(features, (list, tuple)):
+            raise InvalidParameterException("features needs to be a list or tuple")
+        data: dict[str, Any] = {}
+        for entry in features:
+            if not isinstance(entry, (list, tuple)) or len(entry) != 2:
+                raise InvalidParameterException(
+                    f"each feature must be a (name, state) pair; got {entry!r}")
+            data[str(entry[0])] = entry[1]
+        if config is not None:
+            data["config"] = config
+        return self._rest.dm_raw("PATCH", f"devices/{device_id}/daemons", json_body=data)
+
+    def apply_parameters(self, device_list: list[str], tree_names: list[str] | None = None,
+                         retry_limit: int = 0) -> list[dict[str, Any]]:
+        """Apply configuration parameters on devices; per device ``{device_id, success, error}``."""
+        _check_strings(device_list, "device_list")
+        payload: dict[str, Any] = {"device_list": device_list}
+        if tree_names:
+            _check_strings(tree_names, "tree_names")
+            payload["tree_names"] = tree_names
+        data = self._rest.dm("POST", "parameters/", json_body=payload)
+        return [ObjDict(d) if isinstance(d, dict) else d for d in data or []]
 
     def delete_device(self, device_id: str) -> bool:
         """Delete a device by uuid (errors are mapped, unlike the SDK's raw response)."""

@@ -136,6 +136,7 @@ class RapyutaSim(SimApp):
             ("/v2/catalog", self.catalog, ["GET"]),
             ("/v2/service_instances/<instance>", self.provision, ["PUT"]),
             ("/v2/service_instances/<dep_id>", self.deprovision, ["DELETE"]),
+            ("/v2/service_instances/<dep_id>", self.update_deployment, ["PATCH"]),
             ("/serviceinstance/<dep_id>", self.get_deployment, ["GET"]),
             ("/deployment/list", self.list_deployments, ["GET"]),
             (f"{self.ADMIN}/deployments/next", self._admin_next_deployment, ["POST"]),
@@ -195,6 +196,8 @@ class RapyutaSim(SimApp):
     def authenticate(self, request: Request) -> Response | None:
         """Bearer token must match; so must the ``project`` header when the sandbox has one."""
         path = request.path.lstrip("/")
+        if path == "start":
+            return None  # authenticated by the device's onboarding token (its own handler)
         if path.startswith(("_files/", "logs/sharedurl/")):
             return None  # signed or shared URLs are public, like the platform's storage links
         auth = request.headers.get("Authorization")
@@ -669,6 +672,68 @@ class RapyutaSim(SimApp):
                 return error(f"deployment {dep_id} is a dependency of {dependants}", 409)
             del self.deployments[dep_id]
         return json_response({})
+
+    def update_deployment(self, request: Request, dep_id: str) -> Response:
+        """PATCH /v2/service_instances/{id}: new executable images; the deployment restarts.
+
+        The body is the SDK's ``UPDATE_DEPLOYMENT_SCHEMA``: ``deployment_id``, ``service_id``,
+        ``plan_id`` and ``context.component_context.<componentId>`` =
+        ``{update_deployment: bool, component: {executables: [{id, name, docker}]}}``.
+        Answers ``{"operation": id}``; ``currentGeneration`` goes up and the phases start over.
+        """
+        body, bad = self._body(request)
+        if bad is not None:
+            return bad
+        if not isinstance(body, dict):
+            return error("update body must be a JSON object", 400)
+        for key in ("deployment_id", "service_id", "plan_id"):
+            if not isinstance(body.get(key), str) or not body[key]:
+                return error(f"{key} is required (a non-empty string)", 400)
+        if body["deployment_id"] != dep_id:
+            return error(f"deployment_id {body['deployment_id']!r} does not match the path", 400)
+        ctx = body.get("context")
+        comps = ctx.get("component_context") if isinstance(ctx, dict) else None
+        if not isinstance(comps, dict):
+            return error("context.component_context is required (an object)", 400)
+        with self.lock:
+            rec = self.deployments.get(dep_id)
+            if rec is None:
+                return error(f"deployment {dep_id} not found", 404)
+            if body["service_id"] != rec["packageId"] or body["plan_id"] != rec["planId"]:
+                return error(f"service_id/plan_id do not match deployment {dep_id}", 400)
+            problem = self._check_update(rec, comps)
+            if problem is not None:
+                return error(problem, 400)
+            for entry in comps.values():
+                if entry["update_deployment"]:
+                    images = rec.setdefault("_images", {})
+                    for exe in entry["component"]["executables"]:
+                        images[exe["id"]] = exe["docker"]
+            rec["currentGeneration"] += 1
+            rec["_t0"] = time.monotonic()
+            rec["_outcome"] = self._next_deployment.popleft() if self._next_deployment else "ok"
+        return json_response({"operation": dep_id})
+
+    @staticmethod
+    def _check_update(rec: dict[str, Any], comps: dict[str, Any]) -> str | None:
+        known = {c["componentID"]: set(c["executables"]) for c in rec["_components"]}
+        for cid, entry in comps.items():
+            if cid not in known:
+                return f"component {cid} is not part of deployment {rec['deploymentId']}"
+            if not isinstance(entry, dict) or not isinstance(entry.get("update_deployment"),
+                                                             bool):
+                return f"component_context.{cid}.update_deployment must be a boolean"
+            exes = (entry.get("component") or {}).get("executables") if isinstance(
+                entry.get("component"), dict) else None
+            if not isinstance(exes, list):
+                return f"component_context.{cid}.component.executables must be a list"
+            for exe in exes:
+                if not isinstance(exe, dict) or not all(
+                        isinstance(exe.get(k), str) and exe[k] for k in ("id", "name", "docker")):
+                    return "every executable needs a non-empty id, name and docker image"
+                if exe["id"] not in known[cid]:
+                    return f"executable {exe['id']} is not part of component {cid}"
+        return None
 
     def _device_deployments(self, uuid: str) -> list[dict[str, Any]]:
         out = []
