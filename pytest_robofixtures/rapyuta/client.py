@@ -29,6 +29,15 @@ from .errors import (
     PackageNotFound,
 )
 from .manifest import load_manifest, validate_manifest
+from .metrics import (
+    ListMetricsRequest,
+    ListTagKeysRequest,
+    ListTagValuesRequest,
+    Metric,
+    QueryMetricsRequest,
+    QueryMetricsResponse,
+    Tags,
+)
 from .package import Package
 from .routed_network import Parameters, RoutedNetwork
 
@@ -401,3 +410,74 @@ class Client:
         """Delete a device by uuid (errors are mapped, unlike the SDK's raw response)."""
         require_str(device_id, "device_id")
         return self._rest.dm_ok("DELETE", f"devices/{device_id}")
+
+    # -- metrics ----------------------------------------------------------------------------
+    def _core_data(self, method: str, path: str, **kwargs: Any) -> Any:
+        body = self._rest.core(method, path, **kwargs)
+        try:
+            return body["response"]["data"]
+        except (TypeError, KeyError) as exc:
+            raise APIError(f"{method} {path}: the answer has no response.data: "
+                           f"{str(body)[:200]}") from exc
+
+    def _organization_guid(self) -> str:
+        """The organization of the token's user (``GET /api/user/me/get``)."""
+        user = self._rest.core("GET", "/api/user/me/get")
+        org = user.get("organization") if isinstance(user, dict) else None
+        if not isinstance(org, dict) or not org.get("guid"):
+            raise APIError(f"GET /api/user/me/get: no organization.guid in {str(user)[:200]}")
+        return str(org["guid"])
+
+    def query_metrics(self, query_metrics_request: QueryMetricsRequest) -> QueryMetricsResponse:
+        """Query metrics (``POST /api/metrics/v0/query/``).
+
+        As the SDK, the ``tenant_id`` tag defaults to the client's project and
+        ``organization_id`` to the user's organization (one more GET).
+        """
+        req = query_metrics_request
+        if not isinstance(req, QueryMetricsRequest):
+            raise InvalidParameterException(
+                "metrics_query_request must be of type QueryMetricsRequest")
+        defaults: dict[str, Any] = {}
+        if not req.tags.get(req.TENANT_ID_TAG):
+            if not self._rest.project:
+                raise InvalidParameterException(
+                    f"Either set project on client using client.set_project(), or set "
+                    f"{req.TENANT_ID_TAG} in tags")
+            defaults[req.TENANT_ID_TAG] = {"operator": "eq", "value": self._rest.project}
+        if not req.tags.get(req.ORGANIZATION_ID_TAG):
+            defaults[req.ORGANIZATION_ID_TAG] = {"operator": "eq",
+                                                 "value": self._organization_guid()}
+        req.tags.update(defaults)
+        data = self._core_data("POST", "/api/metrics/v0/query/", json_body=req.serialize())
+        return QueryMetricsResponse.deserialize(data or {})
+
+    def list_metrics(self, list_metrics_request: ListMetricsRequest) -> list[Metric]:
+        """The metrics of an entity (``GET /api/metrics/v0/metrics/{entity}/{id}``)."""
+        req = list_metrics_request
+        if not isinstance(req, ListMetricsRequest):
+            raise InvalidParameterException(
+                "metrics_query_request must be of type ListMetricsRequest")
+        data = self._core_data("GET", f"/api/metrics/v0/metrics/{req.entity.value}/"
+                               f"{req.entity_id}", params=req.params())
+        return [Metric.deserialize(m) for m in (data or {}).get("metrics", [])]
+
+    def list_tag_keys(self, list_tag_keys_request: ListTagKeysRequest) -> list[Tags]:
+        """The tag keys of an entity (``GET /api/metrics/v0/tags/{entity}/{id}``)."""
+        req = list_tag_keys_request
+        if not isinstance(req, ListTagKeysRequest):
+            raise InvalidParameterException(
+                "metrics_query_request must be of type ListTagKeysRequest")
+        data = self._core_data("GET", f"/api/metrics/v0/tags/{req.entity.value}/"
+                               f"{req.entity_id}", params=req.params())
+        return [Tags.deserialize(t) for t in (data or {}).get("tag_keys", [])]
+
+    def list_tag_values(self, list_tag_values_request: ListTagValuesRequest) -> list[Any]:
+        """The values of one tag (``GET /api/metrics/v0/tags/{entity}/{id}/{tag}``)."""
+        req = list_tag_values_request
+        if not isinstance(req, ListTagValuesRequest):
+            raise InvalidParameterException(
+                "metrics_query_request must be of type ListTagValuesRequest")
+        data = self._core_data("GET", f"/api/metrics/v0/tags/{req.entity.value}/"
+                               f"{req.entity_id}/{req.tag}", params=req.params())
+        return list((data or {}).get("tags_values", []))

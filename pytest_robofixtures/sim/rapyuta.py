@@ -58,11 +58,13 @@ Fault knobs, beyond SimApp's generic ``/_admin/faults`` (Python method / admin e
 from __future__ import annotations
 
 import copy
+import math
 import random
 import string
 import time
 from collections import deque
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +95,19 @@ ROS_DISTROS = ("kinetic", "melodic", "noetic")
 RESTART_POLICIES = ("always", "no", "on-failure")
 RUNTIMES = ("cloud", "device")
 FAILED_ERROR = "DEP_E151"
+#: the metric groups and names every entity reports (synthetic values; see query_metrics)
+METRIC_GROUPS = {
+    "cpu": ["usage_user", "usage_system", "usage_idle"],
+    "mem": ["used_percent", "available"],
+    "disk": ["used_percent"],
+    "net": ["bytes_recv", "bytes_sent"],
+}
+METRIC_TAGS = ["tenant_id", "organization_id", "device_id", "deployment_id", "host"]
+METRIC_FUNCTIONS = ("count", "distinct", "mean", "median", "mode", "avg", "stddev", "derivative",
+                    "max", "min", "first", "last", "percentile_95", "percentile_99")
+STEPS = {"1s": 1, "10s": 10, "30s": 30, "1m": 60, "5m": 300, "15m": 900}
+#: points of one query answer at most (the step is widened beyond)
+MAX_POINTS = 500
 
 
 class RapyutaSim(SimApp):
@@ -125,6 +140,7 @@ class RapyutaSim(SimApp):
             command_timeout=command_timeout,
         )
         self.dm.deployments_of = self._device_deployments
+        self.organization = self._id("org")
         routes: list[tuple[str, Callable[..., Response], list[str]]] = [
             ("/routednetwork", self.create_network, ["POST"]),
             ("/routednetwork", self.list_networks, ["GET"]),
@@ -139,6 +155,11 @@ class RapyutaSim(SimApp):
             ("/v2/service_instances/<dep_id>", self.update_deployment, ["PATCH"]),
             ("/serviceinstance/<dep_id>", self.get_deployment, ["GET"]),
             ("/deployment/list", self.list_deployments, ["GET"]),
+            ("/api/user/me/get", self.get_user, ["GET"]),
+            ("/api/metrics/v0/query/", self.query_metrics, ["POST"]),
+            ("/api/metrics/v0/metrics/<entity>/<entity_id>", self.list_metrics, ["GET"]),
+            ("/api/metrics/v0/tags/<entity>/<entity_id>", self.list_tag_keys, ["GET"]),
+            ("/api/metrics/v0/tags/<entity>/<entity_id>/<tag>", self.list_tag_values, ["GET"]),
             (f"{self.ADMIN}/deployments/next", self._admin_next_deployment, ["POST"]),
             (f"{self.ADMIN}/deployments/<dep_id>", self._admin_deployment_outcome, ["POST"]),
             (f"{self.ADMIN}/routednetworks/next", self._admin_next_network, ["POST"]),
@@ -747,6 +768,165 @@ class RapyutaSim(SimApp):
                         "created_at": iso(rec["_wall0"]),
                     })
         return out
+
+    # -- user and metrics (core host) ---------------------------------------------------------
+    def get_user(self, request: Request) -> Response:
+        """GET /api/user/me/get: the token's user with its organization and project."""
+        org = {"guid": self.organization, "name": "sim-organization", "shortGUID": "simorg",
+               "state": "ACTIVATED"}
+        return json_response({
+            "guid": CREATOR, "firstName": "Sim", "lastName": "User",
+            "emailID": "sim.user@example.invalid", "state": "ACTIVATED",
+            "projects": [{"guid": self._owner(), "name": self._owner(), "organization": org}],
+            "organization": org, "organizations": [org],
+        })
+
+    def _metrics_envelope(self, data: Any) -> Response:
+        return json_response({"status": "success", "response": {"data": data}})
+
+    def _entity_known(self, entity: str, entity_id: str) -> Response | None:
+        known = {
+            "device": lambda: self.dm.get(entity_id) is not None,
+            "deployment": lambda: entity_id in self.deployments,
+            "project": lambda: entity_id == self._owner(),
+            "organization": lambda: entity_id == self.organization,
+        }
+        if entity not in known:
+            return error(f"entity must be one of {list(known)}", 400)
+        with self.lock:
+            if not known[entity]():
+                return error(f"{entity} {entity_id} not found", 404)
+        return None
+
+    @staticmethod
+    def _date_range(request: Request) -> Response | None:
+        try:
+            start = datetime.fromisoformat(request.args["start_date"])
+            end = datetime.fromisoformat(request.args["end_date"])
+        except (KeyError, ValueError):
+            return error("start_date and end_date (ISO 8601) are required", 400)
+        if start > end:
+            return error("start_date must be before end_date", 400)
+        return None
+
+    def list_metrics(self, request: Request, entity: str, entity_id: str) -> Response:
+        """GET /api/metrics/v0/metrics/{entity}/{id}?start_date=&end_date=."""
+        bad = self._date_range(request) or self._entity_known(entity, entity_id)
+        if bad is not None:
+            return bad
+        return self._metrics_envelope({"metrics": [
+            {"metric_group": g, "metric_names": list(n)} for g, n in METRIC_GROUPS.items()]})
+
+    def list_tag_keys(self, request: Request, entity: str, entity_id: str) -> Response:
+        """GET /api/metrics/v0/tags/{entity}/{id}?start_date=&end_date=."""
+        bad = self._date_range(request) or self._entity_known(entity, entity_id)
+        if bad is not None:
+            return bad
+        return self._metrics_envelope({"tag_keys": [
+            {"metric_group": g, "tags": list(METRIC_TAGS)} for g in METRIC_GROUPS]})
+
+    def list_tag_values(self, request: Request, entity: str, entity_id: str,
+                        tag: str) -> Response:
+        """GET /api/metrics/v0/tags/{entity}/{id}/{tag}?start_date=&end_date=."""
+        bad = self._date_range(request) or self._entity_known(entity, entity_id)
+        if bad is not None:
+            return bad
+        if tag not in METRIC_TAGS:
+            return error(f"tag {tag!r} is not one of {METRIC_TAGS}", 400)
+        with self.lock:
+            values = {
+                "tenant_id": [self._owner()], "organization_id": [self.organization],
+                "device_id": sorted(self.dm.devices),
+                "deployment_id": sorted(self.deployments),
+                "host": sorted(d["host"] for d in self.dm.devices.values()),
+            }[tag]
+        return self._metrics_envelope({"tags_values": values})
+
+    def query_metrics(self, request: Request) -> Response:
+        """POST /api/metrics/v0/query/: synthetic but well-shaped columns and rows.
+
+        The body is checked like the platform's (range, step, known metrics and functions,
+        tenant and organization tags). Each value is a smooth function of time and metric, so
+        equal queries give equal answers; ``rows`` holds one list per column (timestamps
+        first), as the SDK's ``to_row_column_format`` reads it.
+        """
+        body, bad = self._body(request)
+        if bad is not None:
+            return bad
+        checked = self._check_query(body)
+        if isinstance(checked, Response):
+            return checked
+        start, end, step, ops = checked
+        count = int((end - start).total_seconds() // step) + 1
+        if count > MAX_POINTS:
+            step = math.ceil((end - start).total_seconds() / (MAX_POINTS - 1))
+            count = int((end - start).total_seconds() // step) + 1
+        times = [start + timedelta(seconds=i * step) for i in range(count)]
+        if body.get("sort") == "desc":
+            times.reverse()
+        groupby = body.get("groupby") or []
+        tags = body["tags"]
+        tag_values = [str((tags.get(g) or {}).get("value", "sim")) for g in groupby]
+        columns: list[dict[str, Any]] = [{"name": "timestamp"}]
+        rows: list[list[Any]] = [[t.isoformat() for t in times]]
+        for function, group, name in ops:
+            columns.append({"name": name, "function": function, "metric_group": group,
+                            "tag_names": list(groupby), "tag_values": tag_values})
+            phase = sum(map(ord, f"{group}.{name}")) % 97
+            rows.append([round(50 + 40 * math.sin((t.timestamp() / 600) + phase), 3)
+                         for t in times])
+        return self._metrics_envelope({"columns": columns, "rows": rows})
+
+    def _check_query(
+        self, body: Any
+    ) -> Response | tuple[datetime, datetime, int, list[tuple[str, str, str]]]:
+        if not isinstance(body, dict):
+            return error("query body must be a JSON object", 400)
+        try:
+            start = datetime.fromisoformat(body["from"])
+            end = datetime.fromisoformat(body["to"])
+        except (KeyError, TypeError, ValueError):
+            return error("from and to (ISO 8601) are required", 400)
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=timezone.utc)
+        if end.tzinfo is None:
+            end = end.replace(tzinfo=timezone.utc)
+        if start > end:
+            return error("from must be before to", 400)
+        step = STEPS.get(body.get("step"))  # type: ignore[arg-type]
+        if step is None:
+            return error(f"step must be one of {list(STEPS)}", 400)
+        if datetime.now(tz=timezone.utc) - start > timedelta(days=7) and step < 60:
+            return error("step must be one of 1m, 5m, 15m for data older than 7 days", 400)
+        metrics = body.get("metrics")
+        if not isinstance(metrics, list) or not metrics:
+            return error("metrics must be a non-empty list", 400)
+        ops = []
+        for m in metrics:
+            name = m.get("metric_name") if isinstance(m, dict) else None
+            function = m.get("function") if isinstance(m, dict) else None
+            if function not in METRIC_FUNCTIONS:
+                return error(f"function must be one of {list(METRIC_FUNCTIONS)}", 400)
+            group, _, metric = str(name).partition(".")
+            if metric not in METRIC_GROUPS.get(group, []):
+                return error(f"unknown metric {name!r}; known: "
+                             f"{[f'{g}.{n}' for g, ns in METRIC_GROUPS.items() for n in ns]}",
+                             400)
+            ops.append((str(function), group, metric))
+        tags = body.get("tags")
+        if not isinstance(tags, dict):
+            return error("tags must be an object", 400)
+        tenant = (tags.get("tenant_id") or {}).get("value")
+        org = (tags.get("organization_id") or {}).get("value")
+        if tenant != self._owner():
+            return error(f"tags.tenant_id must be this project ({self._owner()})", 403)
+        if org != self.organization:
+            return error("tags.organization_id must be the user's organization", 403)
+        groupby = body.get("groupby")
+        if groupby is not None and (not isinstance(groupby, list)
+                                    or not all(g in METRIC_TAGS for g in groupby)):
+            return error(f"groupby must be a list of tags from {METRIC_TAGS}", 400)
+        return start, end, step, ops
 
     # -- admin --------------------------------------------------------------------------------
     def _admin_outcome(self, request: Request) -> tuple[str, Response | None]:
