@@ -57,6 +57,7 @@ from .rosbag import (
     UploadOptions,
 )
 from .routed_network import Limits, Parameters, RoutedNetwork, RoutedNetworkLimits
+from .utils import error  # noqa: F401  (``from rapyuta_io import error``, as the SDK)
 
 __all__ = [
     "Client", "DEFAULT_HOSTS", "Deployment", "DeploymentStatus", "Device", "Command",
