@@ -31,12 +31,27 @@ uuid                                   name                     status  arch    
 
 (constants ``DEVICE_AMD64_DOCKER``, ``DEVICE_ARM64_PREINSTALLED``, ``DEVICE_ARM32``,
 ``DEVICE_OFFLINE``). Commands (``POST cmd/``) really run: ``[shell or /bin/sh, -c, cmd]`` in the
-device's scratch directory (``scratch_root/<uuid>``, or a temporary directory), with PATH, HOME,
-the device's config variables and the command's ``env`` in the environment (nothing else of the
-host's environment), killed after ``command_timeout`` seconds (answer 500). ``cwd`` and log-upload
-``device_path`` are resolved inside the scratch directory. ``runas`` is ignored. ``bg: true``
-starts the command and answers ``{uuid: ""}`` at once. A device that is not ONLINE refuses
-commands, topics, log uploads and provisioning with **409**.
+device's scratch directory (``scratch_root/<uuid>``, or a temporary directory), with a clean
+environment: a fixed minimal ``PATH``, ``HOME`` (the scratch directory), ``LANG``, ``USER``,
+``RIO_DEVICE_ID``, the device's config variables and the command's ``env`` (nothing of the host's
+environment). When the sandbox runs as root, commands run as ``command_user`` (default
+``nobody``), which owns the scratch directories. They are killed after ``command_timeout``
+seconds (answer 500). ``cwd`` and log-upload ``device_path`` are resolved inside the scratch
+directory. ``runas`` is ignored. ``bg: true`` starts the command and answers ``{uuid: ""}`` at
+once. A device that is not ONLINE refuses commands, topics, log uploads and provisioning with
+**409**.
+
+Devices can also be registered (``POST auth-keys/?download_type=script``: REGISTERED), onboarded
+(``GET auth-keys/<uuid>/token``, then ``GET /start`` with the device token: INITIALIZING, ONLINE
+after ``delay``), saved (``PUT devices/``), upgraded (``PUT devices/<uuid>/upgrade``), get agent
+features toggled (``PATCH devices/<uuid>/daemons``: ``vpn``, ``tracing``) and parameters applied
+(``POST parameters/``). Deployments can be updated (``PATCH /v2/service_instances/<id>``: new
+images, ``currentGeneration`` + 1, phases start over). The core host answers
+``GET /api/user/me/get`` and the metrics API (``/api/metrics/v0/query/``, ``metrics/…``,
+``tags/…``) with synthetic, deterministic series for the known metric groups (``METRIC_GROUPS``).
+
+Ids (routed networks, packages, deployments, uploads, …) are random per start; ``seed=N``
+reproduces them. The secret that signs download URLs is random per start, seed or not.
 
 Fault knobs, beyond SimApp's generic ``/_admin/faults`` (Python method / admin endpoint):
 
@@ -60,6 +75,7 @@ from __future__ import annotations
 import copy
 import math
 import random
+import secrets
 import string
 import time
 from collections import deque
@@ -74,6 +90,7 @@ from pytest_robofixtures.sim._wsgi import SimApp, json_response, read_json
 from pytest_robofixtures.sim.rapyuta_devices import (
     ARCHES,
     CREATOR,
+    DEFAULT_COMMAND_USER,
     DEVICE_AMD64_DOCKER,
     DEVICE_ARM32,
     DEVICE_ARM64_PREINSTALLED,
@@ -120,8 +137,9 @@ class RapyutaSim(SimApp):
         delay: float = 0.5,
         scratch_root: Path | None = None,
         devices: list[dict[str, Any]] | None = None,
-        seed: int = 0,
+        seed: int | None = None,
         command_timeout: float = 30.0,
+        command_user: str | None = DEFAULT_COMMAND_USER,
     ) -> None:
         super().__init__()
         self.token = token
@@ -136,8 +154,8 @@ class RapyutaSim(SimApp):
         self._next_deployment: deque[str] = deque()
         self.dm = DeviceManager(
             self.lock, self.delay, devices, scratch_root, project,
-            secret=self._rng.randbytes(32), base_url=lambda r: r.host_url.rstrip("/"),
-            command_timeout=command_timeout,
+            secret=secrets.token_bytes(32), base_url=lambda r: r.host_url.rstrip("/"),
+            command_timeout=command_timeout, rng=self._rng, command_user=command_user,
         )
         self.dm.deployments_of = self._device_deployments
         self.organization = self._id("org")

@@ -12,6 +12,8 @@ import hashlib
 import hmac
 import json
 import os
+import pwd
+import random
 import re
 import shutil
 import signal
@@ -38,6 +40,10 @@ DEVICE_ARM64_PREINSTALLED = "5e1f7c2a-0002-4a6b-9d3e-a1b2c3d4e502"
 DEVICE_ARM32 = "5e1f7c2a-0003-4a6b-9d3e-a1b2c3d4e503"
 DEVICE_OFFLINE = "5e1f7c2a-0004-4a6b-9d3e-a1b2c3d4e504"
 
+#: the whole PATH of a device command: the parent's environment never reaches commands
+COMMAND_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#: the account commands run as when the sandbox runs as root
+DEFAULT_COMMAND_USER = "nobody"
 ARCHES = ("amd64", "arm64v8", "arm32v7")
 #: what the device agent reports as ``cpuarch`` for each architecture (used by selection/query)
 CPUARCH = {"amd64": "x86_64", "arm64v8": "aarch64", "arm32v7": "armv7l"}
@@ -127,8 +133,16 @@ class DeviceManager:
         secret: bytes,
         base_url: Callable[[Request], str],
         command_timeout: float = 30.0,
+        rng: random.Random | None = None,
+        command_user: str | None = DEFAULT_COMMAND_USER,
     ) -> None:
         self.lock = lock
+        self._rng = rng or random.Random()
+        #: (uid, gid) commands run as; None when the sandbox is not root (commands keep its uid)
+        self.run_as: tuple[int, int] | None = None
+        if command_user and os.geteuid() == 0:
+            entry = pwd.getpwnam(command_user)
+            self.run_as = (entry.pw_uid, entry.pw_gid)
         self.delay = delay
         self.project = project
         self.command_timeout = command_timeout
@@ -192,6 +206,7 @@ class DeviceManager:
         if not scratch.exists():
             scratch.mkdir(parents=True)
             self._created_dirs.append(scratch)
+            self._hand_over(scratch)
         return {
             "uuid": uuid, "name": spec["name"], "status": status,
             "description": spec.get("description", ""),
@@ -214,6 +229,15 @@ class DeviceManager:
             "_features": dict.fromkeys(FEATURES, False), "_feature_config": {},
             "_online_at": None,
         }
+
+    def _uuid4(self) -> str:
+        """A random (version 4) uuid from the sandbox's generator (a seed reproduces it)."""
+        return str(uuid_mod.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def _hand_over(self, path: Path) -> None:
+        """Give a directory the sandbox made to the command user (so commands may write there)."""
+        if self.run_as is not None:
+            os.chown(path, *self.run_as)
 
     def _settle(self, dev: dict[str, Any]) -> dict[str, Any]:
         """Bring an onboarding device ONLINE once its agent had ``delay`` seconds to start."""
@@ -446,7 +470,7 @@ class DeviceManager:
         if docker and preinstalled:
             extra["runtime_preinstalled"] = "True"
         spec = {
-            "uuid": str(uuid_mod.uuid4()), "name": name, "status": "REGISTERED",
+            "uuid": self._uuid4(), "name": name, "status": "REGISTERED",
             "runtime": "dockercompose" if docker else "preinstalled", "ros_distro": distro,
             "ros_workspace": config.get("ros_workspace"),
             "rosbag_mount_path": config.get("rosbag_mount_path"),
@@ -723,7 +747,7 @@ class DeviceManager:
                 if workdir is None:
                     return error(f"cwd {cwd!r} is outside the device", 400)
                 run_env = {
-                    "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
+                    "PATH": COMMAND_PATH, "LANG": "C.UTF-8",
                     "HOME": str(self.scratch_dir(uuid)), "USER": self.devices[uuid]["username"],
                     "RIO_DEVICE_ID": uuid,
                 }
@@ -732,7 +756,10 @@ class DeviceManager:
                 jobs.append((uuid, workdir, run_env))
         results: dict[str, str] = {}
         for uuid, workdir, run_env in jobs:
+            missing = [p for p in (workdir, *workdir.parents) if not p.exists()]
             workdir.mkdir(parents=True, exist_ok=True)
+            for made in missing:
+                self._hand_over(made)
             outcome = self._run(shell, cmd, workdir, run_env, background)
             if isinstance(outcome, Response):
                 return outcome
@@ -745,10 +772,14 @@ class DeviceManager:
         with self.lock:
             if self.closed:
                 return error("the sandbox is shutting down", 503)
+            # as root, drop to the command user (its cwd is entered before the switch, so a
+            # scratch directory below a private temp directory still works)
+            drop: dict[str, Any] = {} if self.run_as is None else {
+                "user": self.run_as[0], "group": self.run_as[1], "extra_groups": []}
             proc = subprocess.Popen(
                 [shell, "-c", cmd], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL if background else subprocess.PIPE,
-                stderr=subprocess.STDOUT, start_new_session=True,
+                stderr=subprocess.STDOUT, start_new_session=True, **drop,
             )
             self.procs.add(proc)
         if background:
@@ -928,7 +959,7 @@ class DeviceManager:
                 return error(f"file {filename} already uploaded; set override to replace it", 409)
             for r in clash:
                 self._drop_upload(r)
-            req = str(uuid_mod.uuid4())
+            req = self._uuid4()
             now = time.time()
             rec: dict[str, Any] = {
                 "request_uuid": req, "filename": filename, "status": "IN PROGRESS",
@@ -1071,7 +1102,7 @@ class DeviceManager:
                 return error(f"upload {req} is {rec['status']}, not COMPLETED", 400)
             if expiry <= time.time():
                 return error("expiry_time is in the past", 400)
-            url_uuid = str(uuid_mod.uuid4())
+            url_uuid = self._uuid4()
             shared = {
                 "id": self._next_id(), "url_uuid": url_uuid, "expiry_time": iso(expiry),
                 "creator": CREATOR, "created_at": iso(time.time()), "_request": req,
