@@ -358,11 +358,12 @@ class Client:
         require_str(device_id, "device_id")
         return Device.from_api(self._rest.dm("GET", f"devices/{device_id}"), self._rest)
 
-    def create_device(self, device: Device) -> Device:
+    def create_device(self, device: Device, *, on_created: OnCreated | None = None) -> Device:
         """Register ``device`` (built as ``Device(name, runtime=…, …)``); returns it as fetched.
 
-        ``POST auth-keys/?download_type=script``, then ``GET devices/{device_id}``. The new
-        device is not ONLINE until its agent is installed (``device.onboard_script().run()``).
+        ``POST auth-keys/?download_type=script``, then ``GET devices/{device_id}``
+        (``on_created(device_id)`` runs between the two). The new device is not ONLINE until
+        its agent is installed (``device.onboard_script().run()``).
         """
         if not isinstance(device, Device):
             raise InvalidParameterException(
@@ -373,6 +374,8 @@ class Client:
             device_id = str(body["response"]["device_id"])
         except (TypeError, KeyError) as exc:
             raise APIError(f"POST auth-keys/: no response.device_id in {str(body)[:200]}") from exc
+        if on_created is not None:
+            on_created(device_id)
         return self.get_device(device_id)
 
     def toggle_features(self, device_id: str, features: list[tuple[str, bool]] | tuple[Any, ...],

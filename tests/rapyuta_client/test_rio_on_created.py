@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_robofixtures.rapyuta import APIError, Client, ROSDistro
+from pytest_robofixtures.rapyuta import APIError, Client, Device, DeviceRuntime, ROSDistro
 from pytest_robofixtures.sim.rapyuta import DEVICE_AMD64_DOCKER
 
 from ._support import Sandbox, cloud_manifest
@@ -32,6 +32,16 @@ def test_device_network_id_known_when_the_get_fails(sandbox: Sandbox, client: Cl
         client.create_device_routed_network("net-d", ROSDistro.NOETIC, False, device, iface,
                                             on_created=seen.append)
     assert seen == [n["id"] for n in sandbox.resources()["routed_networks"]]
+
+
+def test_device_id_known_when_the_get_fails(sandbox: Sandbox, client: Client) -> None:
+    seen: list[str] = []
+    sandbox.fault(kind="status", status=503, method="GET", path="/devices/", count=_MANY)
+    with pytest.raises(APIError, match="503"):
+        client.create_device(Device("bot", runtime=DeviceRuntime.DOCKER),
+                             on_created=seen.append)
+    assert len(seen) == 1 and seen[0] in sandbox.app.dm.devices
+    assert sandbox.app.dm.devices[seen[0]]["name"] == "bot"
 
 
 def test_on_created_gets_the_id_on_success_too(sandbox: Sandbox, client: Client) -> None:
