@@ -58,7 +58,8 @@ def test_commands_run_unprivileged_when_the_sandbox_is_root(sandbox: Sandbox) ->
     made = scratch / "sub" / "dir" / "work" / "made.txt"
     assert made.read_text() == "hi\n" and made.stat().st_uid == nobody.pw_uid
     _run(sandbox, "sleep 30", bg=True)
-    wait_for(lambda: any(p.poll() is None for p in sandbox.app.dm.procs), what="bg command")
+    wait_for(lambda: any(p.poll() is None for p in list(sandbox.app.dm.procs)),
+             what="bg command")
 
 
 @as_root
