@@ -66,9 +66,9 @@ class ObjDict(AttrDict):
         return self[key]
 
     @staticmethod
-    def from_dict(data: dict[str, Any]) -> ObjDict:
-        """An ObjDict of ``data`` (nested values converted)."""
-        return ObjDict(data)
+    def from_dict(d: dict[str, Any]) -> ObjDict:
+        """An ObjDict of ``d`` (nested values converted)."""
+        return ObjDict(d)
 
 
 def to_objdict(value: Any) -> Any:

@@ -414,6 +414,25 @@ class Client:
         require_str(device_id, "device_id")
         return self._rest.dm_ok("DELETE", f"devices/{device_id}")
 
+    # -- user -------------------------------------------------------------------------------
+    def get_authenticated_user(self) -> ObjDict:
+        """The token's user (``GET /api/user/me/get``), with the SDK's ``User`` attribute names.
+
+        ``guid``, ``first_name``, ``last_name``, ``email_id``, ``state``, ``projects``,
+        ``organization`` and ``organizations``.
+        """
+        body = self._rest.core("GET", "/api/user/me/get")
+        if not isinstance(body, dict):
+            raise APIError(f"GET /api/user/me/get: expected an object, got {str(body)[:200]}")
+        names = {"guid": "guid", "first_name": "firstName", "last_name": "lastName",
+                 "email_id": "emailID", "state": "state", "projects": "projects",
+                 "organization": "organization", "organizations": "organizations"}
+        return ObjDict({attr: body.get(field) for attr, field in names.items()})
+
+    def get_user_organizations(self) -> list[ObjDict]:
+        """The organizations the token's user is part of."""
+        return list(self.get_authenticated_user().organizations or [])
+
     # -- metrics ----------------------------------------------------------------------------
     def _core_data(self, method: str, path: str, **kwargs: Any) -> Any:
         body = self._rest.core(method, path, **kwargs)

@@ -29,6 +29,7 @@ from .enums import (
     DeploymentPhaseConstants,
     DevicePythonVersion,
     DeviceRuntime,
+    DeviceStatus,
     QoS,
     ROSDistro,
     SystemMetric,
@@ -222,11 +223,21 @@ class Device(ObjDict):
 
     # -- registration, onboarding, upgrade --------------------------------------------------
     def save(self, retry_limit: int = 0) -> bool:
-        """Send the device's name and description (``PUT devices/``, the whole device)."""
+        """Send the device's name, status and description (``PUT devices/``, the whole device)."""
         self["device_id"] = self._uuid
         body = json.loads(json.dumps(dict(self), default=str))
         self._api.dm_raw("PUT", "devices/", json_body=body, overrides=_DEVICE_ERRORS)
         return True
+
+    def accept_device(self, retry_limit: int = 0) -> bool:
+        """Set the status ACCEPTED and save."""
+        self["status"] = DeviceStatus.ACCEPTED.value
+        return self.save(retry_limit)
+
+    def reject_device(self, retry_limit: int = 0) -> bool:
+        """Set the status REJECTED and save."""
+        self["status"] = DeviceStatus.REJECTED.value
+        return self.save(retry_limit)
 
     def onboard_script(self) -> OnboardScript:
         """The agent install script (``GET auth-keys/{deviceId}/token``)."""

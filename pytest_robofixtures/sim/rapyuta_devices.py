@@ -403,7 +403,10 @@ class DeviceManager:
         return envelope({"uuid": uuid})
 
     def save_device(self, request: Request) -> Response:
-        """PUT devices/ with the whole device and ``device_id``: updates name and description."""
+        """PUT devices/ with the whole device and ``device_id``: name, description, status.
+
+        The status may only be changed to ACCEPTED or REJECTED (the SDK's accept/reject).
+        """
         body = self._body(request)
         if not isinstance(body, dict) or not isinstance(body.get("device_id"), str) \
                 or not body["device_id"]:
@@ -413,10 +416,16 @@ class DeviceManager:
             return error("name must be a non-empty string", 400)
         if description is not None and not isinstance(description, str):
             return error("description must be a string", 400)
+        status = body.get("status")
         with self.lock:
             dev = self._device_or_404(body["device_id"])
             if isinstance(dev, Response):
                 return dev
+            if status is not None and status != dev["status"]:
+                if status not in ("ACCEPTED", "REJECTED"):
+                    return error(f"status can be set to ACCEPTED or REJECTED only, not {status!r}",
+                                 400)
+                dev["status"] = status
             dev["name"] = name
             if description is not None:
                 dev["description"] = description

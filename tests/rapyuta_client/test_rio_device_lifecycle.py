@@ -205,3 +205,21 @@ def test_update_deployment_errors(sandbox: Sandbox, client: Client) -> None:
         client.update_deployment(ghost)
     with pytest.raises(InvalidParameterException):
         client.update_deployment({"service_id": "x"})
+
+
+def test_accept_and_reject(client: Client) -> None:
+    dev = client.create_device(_new_device())
+    assert dev.accept_device() is True
+    assert client.get_device(dev.uuid).status == "ACCEPTED"
+    assert dev.reject_device() is True
+    assert client.get_device(dev.uuid).status == "REJECTED"
+    dev.status = "ONLINE"  # only the platform brings a device online
+    with pytest.raises(ParameterMissingException, match="ACCEPTED or REJECTED"):
+        dev.save()
+
+
+def test_authenticated_user(sandbox: Sandbox, client: Client) -> None:
+    user = client.get_authenticated_user()
+    assert user.organization.guid == sandbox.app.organization
+    assert user.email_id and user.first_name == "Sim"
+    assert [o.guid for o in client.get_user_organizations()] == [sandbox.app.organization]

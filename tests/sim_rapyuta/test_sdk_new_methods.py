@@ -107,3 +107,14 @@ def test_sdk_component_instance_id_and_update_deployment(sdk: Any, sandbox: Sand
     payload["plan_id"] = "plan-other"
     with pytest.raises(rio_error.BadRequestError):
         sdk.update_deployment(payload)
+
+
+def test_sdk_accept_reject_and_user(sdk: Any, sandbox: Sandbox) -> None:
+    dev = sdk.create_device(Device("sdk-acc", runtime=DeviceRuntime.DOCKER))
+    assert dev.accept_device() is True
+    assert sdk.get_device(dev.uuid).status == "ACCEPTED"
+    assert dev.reject_device() is True
+    assert sdk.get_device(dev.uuid).status == "REJECTED"
+    user = sdk.get_authenticated_user()
+    assert user.organization.guid == sandbox.app.organization
+    assert [o.guid for o in sdk.get_user_organizations()] == [sandbox.app.organization]
