@@ -196,13 +196,17 @@ class Device(ObjDict):
             self.get("labels"), dict) else {}
         return body
 
-    @property
-    def _api(self) -> Rest:
+    def _require_rest(self) -> Rest:
+        """The session of the client that fetched this device (a local Device has none)."""
         if self._rest is None:
             raise InvalidParameterException(
                 f"device {self.get('name')!r} is not registered yet: pass it to "
                 "client.create_device() and use the Device that returns")
         return self._rest
+
+    @property
+    def _api(self) -> Rest:
+        return self._require_rest()
 
     def _absorb(self, data: dict[str, Any]) -> None:
         self.update(data)
@@ -215,7 +219,7 @@ class Device(ObjDict):
 
     @property
     def _uuid(self) -> str:
-        self._api  # noqa: B018 (a local, unregistered device fails here with a clear message)
+        self._require_rest()
         return require_str(self.get("uuid"), "device uuid")
 
     def _dm(self, method: str, path: str, **kwargs: Any) -> Any:
