@@ -55,10 +55,10 @@ class Deployment(ObjDict):
     ) -> DeploymentStatus:
         """Wait until phase Succeeded and status Running (or a phase in ``ready_phases``).
 
-        Adaptive: polls start fast and back off up to ``sleep_interval``; gives up after
-        ``timeout`` (default ``retry_count * sleep_interval``) with RetriesExhausted, and raises
-        DeploymentNotRunningException as soon as the deployment fails. Returns the last status
-        and updates this object with it.
+        Adaptive: polls start fast and back off up to ``sleep_interval`` (0 means 50 ms); gives
+        up after ``timeout`` (default ``retry_count * sleep_interval``) with RetriesExhausted,
+        and raises DeploymentNotRunningException as soon as the deployment fails. Returns the
+        last status and updates this object with it.
         """
         status: DeploymentStatus = poll_till_ready(
             self.get_status, what=f"deployment {self.get('name')!r} ({self._id})",

@@ -87,10 +87,11 @@ class RoutedNetwork(ObjDict):
 
     def _absorb(self, data: dict[str, Any]) -> None:
         self.update(data)
-        status = InternalDeploymentStatus(dict(data.get("internalDeploymentStatus") or {}))
+        raw = dict(data.get("internalDeploymentStatus") or {})
+        status = InternalDeploymentStatus(raw)
         self["internalDeploymentStatus"] = status
         self["phase"] = status.get("phase")
-        if "status" in status:
+        if "status" in raw:  # list entries carry only the phase
             self["status"] = status.get("status")
         self["error_code"] = status.get("error_code") or []
 
@@ -133,8 +134,9 @@ class RoutedNetwork(ObjDict):
     ) -> RoutedNetwork:
         """Wait until phase Succeeded and status Running; adaptive, bounded by ``timeout``.
 
-        ``sleep_interval`` is the cap of the backoff and ``retry_count * sleep_interval`` the
-        default timeout. Unlike the SDK the object is refreshed with the final state.
+        ``sleep_interval`` is the cap of the backoff (0, as the SDK allows, means 50 ms) and
+        ``retry_count * sleep_interval`` the default timeout. Unlike the SDK the object is
+        refreshed with the final state.
         """
         name = self.get("name") or self.get("guid")
         status = poll_till_ready(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,13 @@ def test_sdk_registers_and_onboards_a_device(sdk: Any, sandbox: Sandbox, tmp_pat
     script = created.onboard_script()
     assert script.url == f"{sandbox.url}/start"
     monkeypatch.chdir(tmp_path)
-    script.run()  # downloads ./start and runs "sh start"
+    # the SDK's run() resets SIGPIPE to its default for the whole process: a later broken
+    # connection in this test worker would then kill it, so the handler is put back
+    saved = signal.getsignal(signal.SIGPIPE)
+    try:
+        script.run()  # downloads ./start and runs "sh start"
+    finally:
+        signal.signal(signal.SIGPIPE, saved)
     assert (tmp_path / "start").exists()
     wait_for(lambda: sdk.get_device(created.uuid).is_online(), what="device online")
 
