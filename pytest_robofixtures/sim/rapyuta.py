@@ -67,7 +67,8 @@ Fault knobs, beyond SimApp's generic ``/_admin/faults`` (Python method / admin e
 - ``GET /_admin/devices``: uuid, name, status, arch and scratch directory of every device.
 
 ``live_resources()`` (``GET /_admin/resources``) lists the live ``routed_networks``,
-``packages`` and ``deployments`` (id and name each); deleted ones disappear at once.
+``packages``, ``deployments`` and ``devices`` registered through the API (not the seeded ones),
+id and name each; deleted ones disappear at once.
 """
 
 from __future__ import annotations
@@ -216,9 +217,11 @@ class RapyutaSim(SimApp):
             return self.dm.scratch_dir(uuid)
 
     def live_resources(self) -> dict[str, list[dict[str, Any]]]:
-        """Live routed networks, packages and deployments (id and name of each)."""
+        """Live routed networks, packages, deployments and registered devices (id and name)."""
         with self.lock:
             return {
+                "devices": [{"id": u, "name": d["name"]} for u, d in self.dm.devices.items()
+                            if d.get("_registered")],
                 "routed_networks": [{"id": g, "name": n["name"]} for g, n in self.networks.items()],
                 "packages": [
                     {"id": p, "name": r["packageName"], "version": r["packageVersion"]}

@@ -493,6 +493,7 @@ class DeviceManager:
             except (ValueError, TypeError) as exc:
                 return error(str(exc), 400)
             dev["registration_time"] = iso(time.time())
+            dev["_registered"] = True  # a resource a test made: listed by live_resources
             self.devices[dev["uuid"]] = dev
             return json_response({"status": "success", "response": {
                 "device_id": dev["uuid"], **self._onboard_answer(dev)}})

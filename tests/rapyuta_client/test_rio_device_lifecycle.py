@@ -115,7 +115,9 @@ def test_save_renames_the_device(client: Client) -> None:
 
 def test_save_unknown_device(sandbox: Sandbox, client: Client) -> None:
     dev = client.create_device(_new_device())
+    assert sandbox.resources()["devices"] == [{"id": dev.uuid, "name": "bot-new"}]
     client.delete_device(dev.uuid)
+    assert sandbox.resources()["devices"] == []  # the seeded devices are not listed
     with pytest.raises(DeviceNotFoundException):
         dev.save()
 
