@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 from ._model import ObjDict, require_str
 from ._poll import OnChange, poll_till_ready
-from .errors import APIError
+from .errors import APIError, ServiceBindingError
 
 if TYPE_CHECKING:
     from ._rest import Rest
 
 VOLUME_PACKAGE_ID = "io-public-persistent-volume"
+#: the binding id the SDK uses when none is given
+BIND_ID = "bind-rio"
 
 
 class DeploymentStatus(ObjDict):
@@ -67,6 +69,21 @@ class Deployment(ObjDict):
         )
         self.update(status)
         return status
+
+    def get_service_binding(self, binding_id: str | None = None,
+                            retry_limit: int = 0) -> ObjDict:
+        """The deployment's credentials (``PUT …/service_bindings/{binding_id}``).
+
+        404 → ServiceBindingError, as in the SDK.
+        """
+        binding = binding_id or BIND_ID
+        body = self._rest.catalog(
+            "PUT", f"/v2/service_instances/{self._id}/service_bindings/{binding}",
+            json_body={"service_id": self.get("packageId"), "plan_id": self.get("planId")},
+            overrides={404: ServiceBindingError})
+        if not isinstance(body, dict):
+            raise APIError(f"PUT …/service_bindings/{binding}: expected an object, got {body!r}")
+        return ObjDict(body)
 
     def get_component_instance_id(self, component_name: str) -> str | None:
         """The ``componentInstanceID`` of the component named ``component_name`` (None if absent).

@@ -172,6 +172,7 @@ class RapyutaSim(SimApp):
             ("/v2/service_instances/<instance>", self.provision, ["PUT"]),
             ("/v2/service_instances/<dep_id>", self.deprovision, ["DELETE"]),
             ("/v2/service_instances/<dep_id>", self.update_deployment, ["PATCH"]),
+            ("/v2/service_instances/<dep_id>/service_bindings/<binding>", self.bind, ["PUT"]),
             ("/serviceinstance/<dep_id>", self.get_deployment, ["GET"]),
             ("/deployment/list", self.list_deployments, ["GET"]),
             ("/api/user/me/get", self.get_user, ["GET"]),
@@ -755,6 +756,39 @@ class RapyutaSim(SimApp):
             rec["_t0"] = time.monotonic()
             rec["_outcome"] = self._next_deployment.popleft() if self._next_deployment else "ok"
         return json_response({"operation": dep_id})
+
+    def bind(self, request: Request, dep_id: str, binding: str) -> Response:
+        """PUT /v2/service_instances/{id}/service_bindings/{binding} with {service_id, plan_id}.
+
+        Answers ``{"credentials": {<componentID>: {name, componentInstanceID,
+        networkEndpoints}}}``; the endpoints of cloud components are synthetic host names
+        (``<endpoint>-<deployment>.sim.invalid:<port>``), nothing listens there.
+        """
+        body, bad = self._body(request)
+        if bad is not None:
+            return bad
+        with self.lock:
+            rec = self.deployments.get(dep_id)
+            if rec is None:
+                return error(f"deployment {dep_id} not found", 404)
+            if not isinstance(body, dict) or body.get("service_id") != rec["packageId"] \
+                    or body.get("plan_id") != rec["planId"]:
+                return error(f"service_id/plan_id do not match deployment {dep_id}", 400)
+            pkg = self.packages.get(rec["packageId"])
+            specs = {c["componentId"]: c for p in (pkg or {}).get("plans", [])
+                     for c in p["components"]["components"]}
+            creds = {}
+            for comp in rec["_components"]:
+                spec = specs.get(comp["componentID"], {})
+                endpoints = {
+                    e["name"]: f"{e['name']}-{dep_id}.sim.invalid:{e.get('port', 443)}"
+                    for e in (spec.get("cloudInfra") or {}).get("endpoints") or []
+                    if isinstance(e, dict) and e.get("name")
+                }
+                creds[comp["componentID"]] = {
+                    "name": comp["name"], "componentInstanceID": comp["componentInstanceID"],
+                    "networkEndpoints": endpoints}
+        return json_response({"credentials": creds, "binding_id": binding})
 
     @staticmethod
     def _check_update(rec: dict[str, Any], comps: dict[str, Any]) -> str | None:

@@ -22,6 +22,7 @@ from pytest_robofixtures.rapyuta import (
     ParameterMissingException,
     ResourceNotFoundError,
     ROSDistro,
+    ServiceBindingError,
 )
 from pytest_robofixtures.sim.rapyuta import DEVICE_AMD64_DOCKER, DEVICE_OFFLINE
 
@@ -225,3 +226,20 @@ def test_authenticated_user(sandbox: Sandbox, client: Client) -> None:
     assert user.organization.guid == sandbox.app.organization
     assert user.email_id and user.first_name == "Sim"
     assert [o.guid for o in client.get_user_organizations()] == [sandbox.app.organization]
+
+
+def test_service_binding(sandbox: Sandbox, client: Client) -> None:
+    manifest = cloud_manifest()
+    manifest["plans"][0]["components"][0]["cloudInfra"] = {
+        "replicas": 1, "endpoints": [{"name": "web", "exposeExternally": True, "port": 443,
+                                      "targetPort": 8080, "proto": "HTTPS"}]}
+    pkg = client.get_package(client.create_package(manifest)["packageId"])
+    dep = client.get_deployment(pkg.provision("bound", pkg.get_provision_configuration())
+                                .deploymentId)
+    creds = dep.get_service_binding().credentials
+    cid = dep.componentInfo[0].componentID
+    assert creds[cid].name == "talker"
+    assert creds[cid].networkEndpoints.web.startswith("web-")
+    dep.deprovision()
+    with pytest.raises(ServiceBindingError):
+        dep.get_service_binding()

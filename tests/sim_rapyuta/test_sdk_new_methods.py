@@ -109,6 +109,8 @@ def test_sdk_component_instance_id_and_update_deployment(sdk: Any, sandbox: Sand
                 {"id": info.executablesStatusInfo[0].id, "name": "talkerExec",
                  "docker": "busybox:latest"}]}}}},
     }
+    creds = full.get_service_binding()["credentials"]
+    assert creds[info.componentID]["componentInstanceID"] == info.componentInstanceID
     assert sdk.update_deployment(payload) == {"operation": full.deploymentId}
     assert sdk.get_deployment(full.deploymentId).currentGeneration == 2
     payload["plan_id"] = "plan-other"
