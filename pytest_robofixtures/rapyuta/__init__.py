@@ -8,9 +8,11 @@
 
 from __future__ import annotations
 
+from ._model import ObjDict, to_dict, to_objdict
 from .client import DEFAULT_HOSTS, Client
+from .common_models import InternalDeploymentStatus
 from .deployment import Deployment, DeploymentStatus
-from .device import Device
+from .device import Device, OnboardScript
 from .device_models import (
     Command,
     DeviceConfig,
@@ -26,7 +28,9 @@ from .enums import (
     DeploymentPhaseConstants,
     DeploymentStatusConstants,
     DeviceArch,
+    DevicePythonVersion,
     DeviceRuntime,
+    DeviceRuntimeKeys,
     DeviceStatus,
     QoS,
     RestartPolicy,
@@ -53,6 +57,7 @@ from .rosbag import (
     UploadOptions,
 )
 from .routed_network import Limits, Parameters, RoutedNetwork, RoutedNetworkLimits
+from .utils import error  # noqa: F401  (``from rapyuta_io import error``, as the SDK)
 
 __all__ = [
     "Client", "DEFAULT_HOSTS", "Deployment", "DeploymentStatus", "Device", "Command",
@@ -63,5 +68,7 @@ __all__ = [
     "Plan", "ExecutableMount", "NativeNetwork", "ProvisionConfiguration", "StaticRoute",
     "OverrideOptions", "ROSBagCompression", "ROSBagJob", "ROSBagOnDemandUploadOptions",
     "ROSBagOptions", "ROSBagTimeRange", "ROSBagUploadTypes", "TopicOverrideInfo", "UploadOptions",
-    "Limits", "Parameters", "RoutedNetwork", "RoutedNetworkLimits", *_errors,
+    "Limits", "Parameters", "RoutedNetwork", "RoutedNetworkLimits", "InternalDeploymentStatus",
+    "OnboardScript", "DevicePythonVersion", "DeviceRuntimeKeys", "ObjDict", "to_dict",
+    "to_objdict", *_errors,
 ]

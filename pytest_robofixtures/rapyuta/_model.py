@@ -7,7 +7,7 @@ from typing import Any
 from .errors import InvalidParameterException
 
 
-class ObjDict(dict[str, Any]):
+class AttrDict(dict[str, Any]):
     """A dict whose keys are also attributes; names starting with ``_`` stay private attributes."""
 
     def __getattr__(self, name: str) -> Any:
@@ -32,6 +32,67 @@ class ObjDict(dict[str, Any]):
                 del self[name]
             except KeyError:
                 raise AttributeError(name) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain (deep) dict copy, as the SDK's ``ObjDict.to_dict``."""
+        out: dict[str, Any] = to_dict(self)
+        return out
+
+
+class ObjDict(AttrDict):
+    """An AttrDict whose nested dicts (also inside lists) are ObjDicts too, as the SDK's models.
+
+    Values are converted when they enter (construction, ``update``, item or attribute
+    assignment, ``setdefault``), so ``deployment.componentInfo[0].componentID`` works however
+    the data arrived. ObjDict instances (e.g. a Plan) are kept as they are.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+        self.update(*args, **kwargs)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, to_objdict(value))
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        """``dict.update``, converting the values."""
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        """``dict.setdefault``, converting the default."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> ObjDict:
+        """An ObjDict of ``d`` (nested values converted)."""
+        return ObjDict(d)
+
+
+def to_objdict(value: Any) -> Any:
+    """``value`` with every plain dict (also inside lists and tuples) made an ObjDict."""
+    if isinstance(value, AttrDict):
+        return value
+    if isinstance(value, dict):
+        return ObjDict(value)
+    if isinstance(value, list):
+        return [to_objdict(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(to_objdict(v) for v in value)
+    return value
+
+
+def to_dict(value: Any) -> Any:
+    """``value`` with every dict (also inside lists and tuples) made a plain dict."""
+    if isinstance(value, dict):
+        return {k: to_dict(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_dict(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(to_dict(v) for v in value)
+    return value
 
 
 def require_str(value: Any, what: str) -> str:

@@ -12,6 +12,9 @@ from .errors import DeploymentNotRunningException, InvalidParameterException, Re
 READY_STATUSES = frozenset({"Running", "Available", "Released"})
 IMAGE_PULL_ERROR = "DEP_E153"
 
+#: the first (and, with ``sleep_interval=0``, every) pause between polls, in seconds
+MIN_INTERVAL = 0.05
+
 OnChange = Callable[[Any, float], None]
 
 
@@ -56,13 +59,15 @@ def poll_till_ready(
     """Poll ``fetch`` until ready; ``sleep_interval`` caps the backoff, the timeout bounds it."""
     if not isinstance(retry_count, int) or retry_count <= 0:
         raise InvalidParameterException(f"retry_count must be a positive int; got {retry_count!r}")
-    if not isinstance(sleep_interval, (int, float)) or sleep_interval <= 0:
+    if isinstance(sleep_interval, bool) or not isinstance(sleep_interval, (int, float)) \
+            or sleep_interval < 0:
         raise InvalidParameterException(
-            f"sleep_interval must be a positive number; got {sleep_interval!r}")
-    limit = float(timeout) if timeout is not None else float(retry_count * sleep_interval)
+            f"sleep_interval must be a positive number or 0; got {sleep_interval!r}")
+    # sleep_interval=0 (the SDK's busy poll) still backs off a little: no tight loop
+    interval = float(sleep_interval) or MIN_INTERVAL
+    limit = float(timeout) if timeout is not None else retry_count * interval
     phases = [str(p) for p in ready_phases]
-    backoff = Backoff(initial=min(0.05, float(sleep_interval)), factor=1.6,
-                      cap=float(sleep_interval))
+    backoff = Backoff(initial=min(MIN_INTERVAL, interval), factor=1.6, cap=interval)
     try:
         result = poll(fetch, lambda s: is_ready(s, phases), timeout=limit, what=what,
                       describe=describe, clock=clock, backoff=backoff, on_change=on_change)

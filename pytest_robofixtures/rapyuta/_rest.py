@@ -170,6 +170,13 @@ class Rest:
                             overrides=overrides)
         return self.parse(resp)
 
+    def core(self, method: str, path: str, *, params: Any = None, json_body: Any = None,
+             overrides: Overrides | None = None) -> Any:
+        """A call to another core-host API (metrics, users); returns the raw JSON body."""
+        resp = self.request(method, self.core_api_host + path, params=params,
+                            json_body=json_body, overrides=overrides)
+        return self.parse(resp)
+
     def dm_raw(self, method: str, path: str, *, params: Any = None, json_body: Any = None,
                overrides: Overrides | None = None) -> Any:
         """A device-manager call; returns the whole envelope."""

@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 from ._model import ObjDict, require_str
 from ._poll import OnChange, poll_till_ready
-from .errors import APIError
+from .errors import APIError, ServiceBindingError
 
 if TYPE_CHECKING:
     from ._rest import Rest
 
 VOLUME_PACKAGE_ID = "io-public-persistent-volume"
+#: the binding id the SDK uses when none is given
+BIND_ID = "bind-rio"
 
 
 class DeploymentStatus(ObjDict):
@@ -55,10 +57,10 @@ class Deployment(ObjDict):
     ) -> DeploymentStatus:
         """Wait until phase Succeeded and status Running (or a phase in ``ready_phases``).
 
-        Adaptive: polls start fast and back off up to ``sleep_interval``; gives up after
-        ``timeout`` (default ``retry_count * sleep_interval``) with RetriesExhausted, and raises
-        DeploymentNotRunningException as soon as the deployment fails. Returns the last status
-        and updates this object with it.
+        Adaptive: polls start fast and back off up to ``sleep_interval`` (0 means 50 ms); gives
+        up after ``timeout`` (default ``retry_count * sleep_interval``) with RetriesExhausted,
+        and raises DeploymentNotRunningException as soon as the deployment fails. Returns the
+        last status and updates this object with it.
         """
         status: DeploymentStatus = poll_till_ready(
             self.get_status, what=f"deployment {self.get('name')!r} ({self._id})",
@@ -67,6 +69,35 @@ class Deployment(ObjDict):
         )
         self.update(status)
         return status
+
+    def get_service_binding(self, binding_id: str | None = None,
+                            retry_limit: int = 0) -> ObjDict:
+        """The deployment's credentials (``PUT …/service_bindings/{binding_id}``).
+
+        404 → ServiceBindingError, as in the SDK.
+        """
+        binding = binding_id or BIND_ID
+        body = self._rest.catalog(
+            "PUT", f"/v2/service_instances/{self._id}/service_bindings/{binding}",
+            json_body={"service_id": self.get("packageId"), "plan_id": self.get("planId")},
+            overrides={404: ServiceBindingError})
+        if not isinstance(body, dict):
+            raise APIError(f"PUT …/service_bindings/{binding}: expected an object, got {body!r}")
+        return ObjDict(body)
+
+    def get_component_instance_id(self, component_name: str) -> str | None:
+        """The ``componentInstanceID`` of the component named ``component_name`` (None if absent).
+
+        Reads ``componentInfo`` of this object; a partial one (from a list) is refreshed first,
+        where the SDK would fail on the missing field.
+        """
+        if self.get("is_partial") and "componentInfo" not in self:
+            self.refresh()
+        for info in self.get("componentInfo") or []:
+            if info.get("name") == component_name:
+                value = info.get("componentInstanceID")
+                return str(value) if value is not None else None
+        return None
 
     def deprovision(self, retry_limit: int = 0) -> bool:
         """Delete the deployment (``DELETE /v2/service_instances/{id}``)."""

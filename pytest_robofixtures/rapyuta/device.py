@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import requests
+
 from ..common.clock import Clock
+from ..common.http import DEFAULT_TIMEOUT
 from ..common.polling import Backoff, PollTimeout, poll
 from ._model import ObjDict, require_str
+from ._rest import raise_for_status
 from .device_models import (
     Command,
     DeviceConfig,
@@ -20,9 +25,20 @@ from .device_models import (
     SharedURL,
     TopicsStatus,
 )
-from .enums import DeviceRuntime, QoS, SystemMetric, TopicKind, coerce_enum
+from .enums import (
+    DeploymentPhaseConstants,
+    DevicePythonVersion,
+    DeviceRuntime,
+    DeviceStatus,
+    QoS,
+    ROSDistro,
+    SystemMetric,
+    TopicKind,
+    coerce_enum,
+)
 from .errors import (
     APIError,
+    CommandException,
     ConfigNotFoundException,
     DeploymentRunningException,
     DeviceNotFoundException,
@@ -39,6 +55,8 @@ from .errors import (
 if TYPE_CHECKING:
     from ._rest import Rest
 
+_DEVICE_ERRORS: dict[int, type[Exception]] = {400: ParameterMissingException,
+                                              404: DeviceNotFoundException}
 DEFAULT_CONFIG_KEYS = frozenset({"runtime", "ros_workspace", "ros_distro", "rosbag_mount_path",
                                  "runtime_docker", "runtime_preinstalled"})
 LOG_SORT_FIELDS = ("status", "filename", "created_at", "updated_at", "total_size")
@@ -58,31 +76,199 @@ def _json_or(value: Any) -> Any:
     return value
 
 
+class OnboardScript:
+    """The agent install script of a device: ``run()`` downloads and runs it.
+
+    ``full_command()`` is the one-line shell command that does both.
+    """
+
+    def __init__(self, token: str, url: str, command: str,
+                 timeout: float | tuple[float, float] = DEFAULT_TIMEOUT) -> None:
+        self.token = token
+        self.url = url
+        self.command = command
+        self._timeout = timeout
+
+    def run(self) -> None:
+        """Download the script to ``./start`` and run ``command``; CommandException if it fails."""
+        try:
+            response = requests.get(self.url, headers={"Authorization": f"Bearer {self.token}"},
+                                    timeout=self._timeout)
+        except requests.RequestException as exc:
+            raise APIError(f"GET {self.url} failed: {exc}", method="GET", path="/start") from exc
+        raise_for_status(response)
+        with open("start", "w", encoding="utf-8") as f:
+            f.write(response.text)
+        code = subprocess.call(self.command.split())  # noqa: S603 (the platform's own command)
+        if code != 0:
+            raise CommandException(f"Command {self.command} returned with non-zero exit code "
+                                   f"{code}")
+
+    def full_command(self) -> str:
+        """The shell command that downloads and runs the script."""
+        return (f"curl -O -H 'Authorization: Bearer {self.token}' {self.url} && "
+                f"{self.command}")
+
+
 class Device(ObjDict):
-    """A device; its keys are the server's fields (uuid, name, status, ip_interfaces, …)."""
+    """A device; its keys are the server's fields (uuid, name, status, ip_interfaces, …).
+
+    ``Device(name, runtime=…, ros_distro=…, …)`` describes a device to register with
+    ``client.create_device()``, as in the SDK; clients return devices built from the server's
+    answer.
+    """
 
     DOCKER_COMPOSE = DeviceRuntime.DOCKER.value
     PRE_INSTALLED = DeviceRuntime.PREINSTALLED.value
 
-    def __init__(self, data: dict[str, Any], rest: Rest, *, partial: bool = False) -> None:
+    def __init__(
+        self,
+        name: str,
+        runtime: DeviceRuntime | str | None = None,
+        runtime_docker: bool = False,
+        runtime_preinstalled: bool = False,
+        ros_distro: ROSDistro | str | None = None,
+        rosbag_mount_path: str | None = None,
+        ros_workspace: str | None = None,
+        description: str | None = None,
+        python_version: DevicePythonVersion | str = DevicePythonVersion.PYTHON2,
+        config_variables: dict[str, Any] | None = None,
+        labels: dict[str, str] | None = None,
+    ) -> None:
         super().__init__()
-        self._rest = rest
-        self._absorb(data)
-        self.is_partial = partial
+        self._rest: Rest | None = None
+        require_str(name, "name")
+        rt = coerce_enum(DeviceRuntime, runtime, "runtime") if runtime is not None else None
+        for what, flag in (("runtime_docker", runtime_docker),
+                           ("runtime_preinstalled", runtime_preinstalled)):
+            if not isinstance(flag, bool):
+                raise InvalidParameterException(f"{what} must be a boolean; got {flag!r}")
+        version = coerce_enum(DevicePythonVersion, python_version, "python_version")
+        distro = coerce_enum(ROSDistro, ros_distro, "ros_distro") if ros_distro else None
+        if rt is not None:  # runtime wins over the two flags, as in the SDK
+            runtime_docker, runtime_preinstalled = (rt is DeviceRuntime.DOCKER,
+                                                    rt is DeviceRuntime.PREINSTALLED)
+        if runtime_preinstalled and distro is ROSDistro.NOETIC:
+            raise InvalidParameterException(
+                "preinstalled runtime does not support noetic ros_distro yet")
+        if distro is ROSDistro.NOETIC and version is DevicePythonVersion.PYTHON2:
+            raise InvalidParameterException("noetic ros_distro not supported on python_version 2")
+        for what, value in (("rosbag_mount_path", rosbag_mount_path),
+                            ("ros_workspace", ros_workspace), ("description", description)):
+            if value is not None and not isinstance(value, str):
+                raise InvalidParameterException(f"{what} must be of type string; got {value!r}")
+        self._runtime_docker, self._runtime_preinstalled = runtime_docker, runtime_preinstalled
+        self._ros_distro = distro.value if distro else None
+        self._rosbag_mount_path, self._ros_workspace = rosbag_mount_path, ros_workspace
+        self.name = name
+        self.description = description
+        self.python_version = version
+        self.config_variables = dict(config_variables or {})
+        self.labels = dict(labels or {})
+        self.is_partial = False
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any], rest: Rest, *, partial: bool = False) -> Device:
+        """A Device as the server describes it, bound to ``rest`` for its calls."""
+        obj = cls.__new__(cls)
+        ObjDict.__init__(obj)
+        obj._rest = rest
+        obj._absorb(data)
+        obj.is_partial = partial
+        return obj
+
+    def _serialize(self) -> dict[str, Any]:
+        """The ``POST auth-keys/?download_type=script`` body of a device to register."""
+        body: dict[str, Any] = {"name": self.get("name"),
+                                "python_version": str(self.get("python_version")),
+                                "config_variables": {}}
+        if self.get("description"):
+            body["description"] = self["description"]
+        for key in ("runtime_docker", "runtime_preinstalled", "ros_distro", "rosbag_mount_path",
+                    "ros_workspace"):
+            value = getattr(self, f"_{key}", None)
+            if value:
+                body["config_variables"][key] = value
+        extra = self.get("config_variables")
+        if isinstance(extra, dict):
+            body["config_variables"].update(extra)
+        body["labels"] = dict(self.get("labels") or {}) if isinstance(
+            self.get("labels"), dict) else {}
+        return body
+
+    def _require_rest(self) -> Rest:
+        """The session of the client that fetched this device (a local Device has none)."""
+        if self._rest is None:
+            raise InvalidParameterException(
+                f"device {self.get('name')!r} is not registered yet: pass it to "
+                "client.create_device() and use the Device that returns")
+        return self._rest
+
+    @property
+    def _api(self) -> Rest:
+        return self._require_rest()
 
     def _absorb(self, data: dict[str, Any]) -> None:
         self.update(data)
         self["deviceId"] = data.get("uuid", self.get("deviceId"))
+        if data.get("device_version") in ("2", "3"):
+            self["python_version"] = DevicePythonVersion(data["device_version"])
         self["config_variables"] = [DeviceConfig(c) for c in data.get("config_variables") or []]
         self["labels"] = [Label(c) for c in data.get("labels") or []]
         self["deployments"] = [ObjDict(d) for d in data.get("deployments") or []]
 
     @property
     def _uuid(self) -> str:
+        self._require_rest()
         return require_str(self.get("uuid"), "device uuid")
 
     def _dm(self, method: str, path: str, **kwargs: Any) -> Any:
-        return self._rest.dm(method, path, **kwargs)
+        return self._api.dm(method, path, **kwargs)
+
+    # -- registration, onboarding, upgrade --------------------------------------------------
+    def save(self, retry_limit: int = 0) -> bool:
+        """Send the device's name, status and description (``PUT devices/``, the whole device)."""
+        self["device_id"] = self._uuid
+        body = json.loads(json.dumps(dict(self), default=str))
+        self._api.dm_raw("PUT", "devices/", json_body=body, overrides=_DEVICE_ERRORS)
+        return True
+
+    def accept_device(self, retry_limit: int = 0) -> bool:
+        """Set the status ACCEPTED and save."""
+        self["status"] = DeviceStatus.ACCEPTED.value
+        return self.save(retry_limit)
+
+    def reject_device(self, retry_limit: int = 0) -> bool:
+        """Set the status REJECTED and save."""
+        self["status"] = DeviceStatus.REJECTED.value
+        return self.save(retry_limit)
+
+    def onboard_script(self) -> OnboardScript:
+        """The agent install script (``GET auth-keys/{deviceId}/token``)."""
+        uuid = require_str(self.get("deviceId") or self.get("uuid"), "deviceId")
+        body = self._api.dm_raw("GET", f"auth-keys/{uuid}/token",
+                                overrides={404: DeviceNotFoundException})
+        try:
+            token, command = body["response"]["data"], body["response"]["script_command"]
+        except (TypeError, KeyError) as exc:
+            raise APIError(f"GET auth-keys/{uuid}/token: no token or script_command in "
+                           f"{str(body)[:200]}") from exc
+        return OnboardScript(str(token), f"{self._api.core_api_host}/start", str(command),
+                             timeout=self._api.session.timeout)
+
+    def upgrade(self) -> None:
+        """Upgrade the agent from python 2 to 3 (``PUT devices/{uuid}/upgrade``).
+
+        DeploymentRunningException while a deployment runs on the device (checked on the last
+        fetched ``deployments`` first, then by the server's 400).
+        """
+        for dep in self.get("deployments") or []:
+            if str(dep.get("phase", "")).lower() == DeploymentPhaseConstants.SUCCEEDED.lower():
+                raise DeploymentRunningException(
+                    f"Cannot upgrade device. Deployment {dep.get('deployment_id')} is running "
+                    "on the device")
+        self._dm("PUT", f"devices/{self._uuid}/upgrade",
+                 overrides={400: DeploymentRunningException, 404: DeviceNotFoundException})
 
     # -- the device itself ------------------------------------------------------------------
     def refresh(self, retry_limit: int = 0) -> Device:
@@ -103,7 +289,7 @@ class Device(ObjDict):
                     f"device {self.get('name')!r} runs deployment "
                     f"{dep.get('io_deployment_id') or dep.get('deployment_id')}; "
                     "deprovision it first")
-        ok = self._rest.dm_ok("DELETE", f"devices/{self._uuid}",
+        ok = self._api.dm_ok("DELETE", f"devices/{self._uuid}",
                               overrides={400: DeploymentRunningException})
         if ok:
             self.clear()
@@ -178,7 +364,7 @@ class Device(ObjDict):
             if cfg.get("id") == config_id and cfg.get("key") in DEFAULT_CONFIG_KEYS:
                 raise OperationNotAllowedError(
                     f"the default config variable {cfg.get('key')!r} cannot be deleted")
-        ok = self._rest.dm_ok("DELETE", f"config_variables/{config_id}",
+        ok = self._api.dm_ok("DELETE", f"config_variables/{config_id}",
                               overrides={404: ConfigNotFoundException})
         if ok:
             self["config_variables"] = [c for c in self.get("config_variables") or []
@@ -210,13 +396,13 @@ class Device(ObjDict):
             if not isinstance(label, dict) or label.get(name) in (None, ""):
                 raise ParameterMissingException(f"parameter {name} is missing")
         body = {"id": label["id"], "key": label["key"], "value": label["value"]}
-        self._rest.dm_raw("PUT", f"labels/{label['id']}", json_body=body,
+        self._api.dm_raw("PUT", f"labels/{label['id']}", json_body=body,
                           overrides={404: LabelNotFoundException})
         return label
 
     def delete_label(self, label_id: int | str, retry_limit: int = 0) -> bool:
         """Delete a label."""
-        return self._rest.dm_ok("DELETE", f"labels/{label_id}",
+        return self._api.dm_ok("DELETE", f"labels/{label_id}",
                                 overrides={404: LabelNotFoundException})
 
     # -- commands ---------------------------------------------------------------------------
@@ -247,7 +433,7 @@ class Device(ObjDict):
             result = poll(
                 lambda: self.execute_command(command), predicate, timeout=timeout,
                 what=f"output of {command.cmd!r} on device {self.get('name')!r} to match",
-                describe=lambda out: repr(out)[:200], clock=clock or self._rest.clock,
+                describe=lambda out: repr(out)[:200], clock=clock or self._api.clock,
                 backoff=backoff or Backoff(initial=0.05, factor=1.6, cap=2.0),
             )
         except PollTimeout as exc:
@@ -323,13 +509,13 @@ class Device(ObjDict):
         """Subscribe a system metric."""
         m = coerce_enum(SystemMetric, metric, "metric")
         q = coerce_enum(QoS, qos, "qos")
-        return self._rest.dm_ok("POST", f"metrics/{self._uuid}",
+        return self._api.dm_ok("POST", f"metrics/{self._uuid}",
                                 json_body={"name": m.value, "config": {"qos": int(q.value)}})
 
     def unsubscribe_metric(self, metric: SystemMetric | str, retry_limit: int = 0) -> bool:
         """Unsubscribe a system metric."""
         m = coerce_enum(SystemMetric, metric, "metric")
-        return self._rest.dm_ok("DELETE", f"metrics/{self._uuid}/{m.value}")
+        return self._api.dm_ok("DELETE", f"metrics/{self._uuid}/{m.value}")
 
     # -- log files --------------------------------------------------------------------------
     def upload_log_file(self, upload_request: LogsUploadRequest, retry_limit: int = 0) -> str:
@@ -345,7 +531,7 @@ class Device(ObjDict):
         data = self._dm("GET", f"logs/{self._uuid}/status/{request_uuid}", overrides=_LOGS_404)
         status = LogUploadStatus(data or {})
         if status.get("shared_urls"):
-            status["shared_urls"] = [SharedURL.from_api(s, self._rest.core_api_host)
+            status["shared_urls"] = [SharedURL.from_api(s, self._api.core_api_host)
                                      for s in status["shared_urls"]]
         return status
 
@@ -405,4 +591,4 @@ class Device(ObjDict):
         data = self._dm("POST", f"logs/{shared_url.request_uuid}/shared_urls", json_body=body,
                         overrides=_LOGS_404)
         return SharedURL.from_api({**(data or {}), "request_uuid": shared_url.request_uuid},
-                                  self._rest.core_api_host)
+                                  self._api.core_api_host)

@@ -88,6 +88,16 @@ class LogUploads(ObjDict):
     """One uploaded (or uploading) log file."""
 
 
+def _parse_time(value: Any) -> Any:
+    """An RFC 3339 / ISO 8601 timestamp as an aware datetime (other values unchanged)."""
+    if isinstance(value, str) and value:
+        try:
+            return _dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
 class SharedURL(ObjDict):
     """A public URL to download an uploaded log file until ``expiry_time``."""
 
@@ -103,10 +113,11 @@ class SharedURL(ObjDict):
 
     @classmethod
     def from_api(cls, data: dict[str, Any], host: str) -> SharedURL:
-        """A SharedURL as the server describes it (``url_uuid``, ISO ``expiry_time``, …)."""
+        """A SharedURL as the server describes it; ``expiry_time`` parsed to a datetime."""
         obj = cls.__new__(cls)
-        dict.__init__(obj, data)
+        ObjDict.__init__(obj, data)
         obj._host = host
+        obj.expiry_time = _parse_time(data.get("expiry_time"))
         return obj
 
     @property

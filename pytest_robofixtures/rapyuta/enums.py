@@ -99,6 +99,20 @@ class DeviceRuntime(_StrEnum):
     PREINSTALLED = "preinstalled"
 
 
+class DeviceRuntimeKeys(_StrEnum):
+    """Config variable keys that switch a device's runtimes on or off."""
+
+    RUNTIME_DOCKER = "runtime_docker"
+    RUNTIME_PREINSTALLED = "runtime_preinstalled"
+
+
+class DevicePythonVersion(_StrEnum):
+    """Python version of the device agent (``device_version`` on the wire)."""
+
+    PYTHON2 = "2"
+    PYTHON3 = "3"
+
+
 class DeploymentPhaseConstants(_StrEnum):
     """Deployment phases (wire values, case-sensitive)."""
 

@@ -141,6 +141,52 @@ class DuplicateAliasException(Exception):
     """Two components (or dependent deployments) share one alias."""
 
 
+class InsufficientResourceError(Exception):
+    """The platform has not enough resources for the request."""
+
+
+class ServiceBindingError(Exception):
+    """A deployment's service binding could not be read."""
+
+
+class DeserializationException(Exception):
+    """A server answer has not the expected shape."""
+
+
+class CommandException(Exception):
+    """A device command failed."""
+
+
+class UnknownTopicException(Exception):
+    """The topic is not available on the device."""
+
+
+class BuildFailed(Exception):
+    """A build ended in a failed state."""
+
+
+class BuildOperationFailed(Exception):
+    """A trigger or rollback of builds failed for some of them."""
+
+
+class ROSBagBlobError(Exception):
+    """A rosbag blob ended in an error state."""
+
+
+class InvalidJSONError(Exception):
+    """A manifest file is not valid JSON."""
+
+    def __init__(self, file_path: str | None = None) -> None:
+        super().__init__(f"Invalid JSON in {file_path}" if file_path else "Invalid JSON")
+
+
+class InvalidYAMLError(Exception):
+    """A manifest file is not valid YAML."""
+
+    def __init__(self, file_path: str | None = None) -> None:
+        super().__init__(f"Invalid YAML in {file_path}" if file_path else "Invalid YAML")
+
+
 __all__ = [
     "APIError", "BadRequestError", "UnauthorizedError", "ForbiddenError", "ResourceNotFoundError",
     "ConflictError", "InternalServerError", "RequestTimeout", "PackageNotFound",
@@ -149,5 +195,8 @@ __all__ = [
     "ParameterMissingException", "DeviceNotFoundException", "ConfigNotFoundException",
     "LabelNotFoundException", "LogsUUIDNotFoundException", "DeploymentRunningException",
     "InvalidCommandException", "InvalidAuthTokenException", "UnknownTopicStatusException",
-    "AliasNotProvidedException", "DuplicateAliasException",
+    "AliasNotProvidedException", "DuplicateAliasException", "InsufficientResourceError",
+    "ServiceBindingError", "DeserializationException", "CommandException",
+    "UnknownTopicException", "BuildFailed", "BuildOperationFailed", "ROSBagBlobError",
+    "InvalidJSONError", "InvalidYAMLError",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._model import ObjDict, require_str
@@ -21,8 +22,18 @@ if TYPE_CHECKING:
 _ROS_KINDS = ("topics", "services", "actions")
 
 
+def _flag(value: Any) -> bool:
+    """A scoped/targeted flag: True, or the string ``"true"`` (as manifests may carry it)."""
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
 class Plan(ObjDict):
-    """A plan of a package: its components and their ids."""
+    """A plan of a package: its components and their ids (``planId`` always set, as the SDK)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "planId" not in self and "id" in self:
+            self["planId"] = self["id"]
 
     @property
     def plan_id(self) -> str:
@@ -37,28 +48,35 @@ class Plan(ObjDict):
             comps = comps.get("components") or []
         return list(comps)
 
-    def get_component_by_name(self, name: str) -> dict[str, Any]:
-        """The component named ``name``; ComponentNotFoundException otherwise."""
+    def _component(self, component_name: str) -> ObjDict:
         for comp in self.component_list:
-            if comp.get("name") == name:
-                return comp
+            if comp.get("name") == component_name:
+                return comp if isinstance(comp, ObjDict) else ObjDict(comp)
         known = [c.get("name") for c in self.component_list]
         raise ComponentNotFoundException(
-            f"Component {name} is not found in plan {self.plan_id!r} (components: {known})")
+            f"Component {component_name} is not found in plan {self.plan_id!r} "
+            f"(components: {known})")
 
-    def get_component_id(self, name: str) -> str:
-        """The server-side id of the component named ``name``."""
+    def get_component_by_name(self, component_name: str) -> ObjDict | None:
+        """The component named ``component_name``, or None (as the SDK)."""
+        try:
+            return self._component(component_name)
+        except ComponentNotFoundException:
+            return None
+
+    def get_component_id(self, component_name: str) -> str:
+        """The server-side id of the component; ComponentNotFoundException when unknown."""
         for internal in self.get("internalComponents") or []:
-            if internal.get("componentName") == name:
+            if internal.get("componentName") == component_name:
                 return str(internal["componentId"])
-        comp = self.get_component_by_name(name)
+        comp = self._component(component_name)
         cid = comp.get("componentId") or comp.get("id")
         if not cid:
             raise ComponentNotFoundException(
                 f"Internal components not found for the plan {self.plan_id!r}")
         return str(cid)
 
-    def needs_alias(self) -> bool:
+    def needs_aliases(self) -> bool:
         """Whether a component has scoped or targeted ROS interfaces (aliases are then needed)."""
         entries: list[Any] = []
         for comp in self.component_list:
@@ -73,8 +91,12 @@ class Plan(ObjDict):
                 return True
             for kind in _ROS_KINDS:
                 entries.extend(inbound.get(kind) or [])
-        return any(isinstance(e, dict) and (e.get("scoped") or e.get("targeted"))
+        return any(isinstance(e, dict) and (_flag(e.get("scoped")) or _flag(e.get("targeted")))
                    for e in entries)
+
+    def needs_alias(self) -> bool:
+        """Alias of :meth:`needs_aliases` (the earlier name)."""
+        return self.needs_aliases()
 
 
 class Package(ObjDict):
@@ -114,8 +136,13 @@ class Package(ObjDict):
         body = self._rest.catalog("GET", "/deployment/list", params=params)
         return [Deployment(d, self._rest, partial=True) for d in body or []]
 
+    def get_plan_by_id(self, plan_id: str) -> Plan:
+        """The plan ``plan_id``; PlanNotFound when the package has no such plan."""
+        require_str(plan_id, "plan_id")
+        return self.get_plan(plan_id)
+
     def get_plan(self, plan_id: str | None = None) -> Plan:
-        """The plan ``plan_id`` (default: the first)."""
+        """The plan ``plan_id`` (default: the first); the earlier name of get_plan_by_id."""
         if self.is_partial:
             self.refresh()
         plans: list[Plan] = self.get("plans") or []
@@ -135,8 +162,13 @@ class Package(ObjDict):
         return ProvisionConfiguration(self._id, self.get_plan(plan_id))
 
     def provision(self, deployment_name: str, provision_configuration: ProvisionConfiguration,
-                  retry_limit: int = 0) -> Deployment:
-        """Deploy the package (``PUT /v2/service_instances/instanceId``); returns the Deployment."""
+                  retry_limit: int = 0, *,
+                  on_created: Callable[[str], None] | None = None) -> Deployment:
+        """Deploy the package (``PUT /v2/service_instances/instanceId``); returns the Deployment.
+
+        ``on_created(deploymentId)`` is called as soon as the PUT answered, before the GET of
+        the new deployment (so a failing read still leaves the id known).
+        """
         from .provision import ProvisionConfiguration
 
         if not isinstance(deployment_name, str) or not deployment_name:
@@ -161,5 +193,7 @@ class Package(ObjDict):
         provision_configuration.mark_provisioned()
         if not isinstance(answer, dict) or not answer.get("operation"):
             raise APIError(f"PUT /v2/service_instances/instanceId: no operation in {answer!r}")
+        if on_created is not None:
+            on_created(str(answer["operation"]))
         status = self._rest.catalog("GET", f"/serviceinstance/{answer['operation']}")
         return Deployment(status, self._rest)

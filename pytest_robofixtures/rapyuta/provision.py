@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ._model import ObjDict, require_str
+from ._model import AttrDict, ObjDict, require_str
 from .deployment import VOLUME_PACKAGE_ID, Deployment
 from .device import Device
 from .enums import RestartPolicy, Runtime, coerce_enum
@@ -58,7 +58,7 @@ class NativeNetwork(ObjDict):
         self.runtime = coerce_enum(Runtime, runtime, "runtime").value
 
 
-class ProvisionConfiguration(ObjDict):
+class ProvisionConfiguration(AttrDict):
     """The provision request; its keys are exactly the PUT body (no private keys leak)."""
 
     def __init__(self, package_id: str, plan: Plan) -> None:
@@ -106,7 +106,7 @@ class ProvisionConfiguration(ObjDict):
         if not isinstance(component_name, str) or not component_name:
             raise InvalidParameterException(
                 f"component_name must be a non-empty string; got {component_name!r}")
-        comp = self._plan.get_component_by_name(component_name)
+        comp = self._plan._component(component_name)
         return comp, self._plan.get_component_id(component_name)
 
     def _ctx(self, cid: str) -> dict[str, Any]:
@@ -392,7 +392,7 @@ class ProvisionConfiguration(ObjDict):
         return self.context["component_context"].get(cid, {}).get(key)
 
     def _validate_aliases(self) -> None:
-        needs = self._plan.needs_alias() or bool(self._dependency_seen_aliases)
+        needs = self._plan.needs_aliases() or bool(self._dependency_seen_aliases)
         if not needs:
             return
         seen = set(self._dependency_seen_aliases)
@@ -413,7 +413,7 @@ class ProvisionConfiguration(ObjDict):
         self.validate()
         body = copy.deepcopy(dict(self))
         body["context"]["name"] = deployment_name
-        if not (self._plan.needs_alias() or self._dependency_seen_aliases):
+        if not (self._plan.needs_aliases() or self._dependency_seen_aliases):
             for key, params in body["parameters"].items():
                 if key != "global" and isinstance(params, dict):
                     params.pop("bridge_params", None)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._model import ObjDict, require_str
 from ._poll import OnChange, poll_till_ready
+from .common_models import InternalDeploymentStatus
 from .errors import InvalidParameterException
 
 if TYPE_CHECKING:
@@ -69,10 +70,9 @@ class Parameters:
         return {"limits": self.limits.to_dict() if self.limits is not None else None}
 
 
-def _status_of(body: dict[str, Any]) -> ObjDict:
-    raw = body.get("internalDeploymentStatus") or {}
-    status = ObjDict(raw)
-    status["errors"] = raw.get("error_code") or []
+def _status_of(body: dict[str, Any]) -> InternalDeploymentStatus:
+    status = InternalDeploymentStatus(dict(body.get("internalDeploymentStatus") or {}))
+    status["errors"] = list(status.error_code)
     return status
 
 
@@ -87,9 +87,11 @@ class RoutedNetwork(ObjDict):
 
     def _absorb(self, data: dict[str, Any]) -> None:
         self.update(data)
-        status = data.get("internalDeploymentStatus") or {}
+        raw = dict(data.get("internalDeploymentStatus") or {})
+        status = InternalDeploymentStatus(raw)
+        self["internalDeploymentStatus"] = status
         self["phase"] = status.get("phase")
-        if "status" in status:
+        if "status" in raw:  # list entries carry only the phase
             self["status"] = status.get("status")
         self["error_code"] = status.get("error_code") or []
 
@@ -106,9 +108,14 @@ class RoutedNetwork(ObjDict):
         self.is_partial = False
         return self
 
-    def get_status(self) -> ObjDict:
+    def get_status(self) -> InternalDeploymentStatus:
         """``internalDeploymentStatus`` (phase, status, error_code) plus ``errors``."""
         return _status_of(self._get())
+
+    def get_error_code(self) -> list[str]:
+        """``internalDeploymentStatus.error_code`` of the last fetched state."""
+        status = self.get("internalDeploymentStatus")
+        return list(status.get("error_code") or []) if isinstance(status, dict) else []
 
     def delete(self) -> bool:
         """Delete the network; clears this object."""
@@ -127,8 +134,9 @@ class RoutedNetwork(ObjDict):
     ) -> RoutedNetwork:
         """Wait until phase Succeeded and status Running; adaptive, bounded by ``timeout``.
 
-        ``sleep_interval`` is the cap of the backoff and ``retry_count * sleep_interval`` the
-        default timeout. Unlike the SDK the object is refreshed with the final state.
+        ``sleep_interval`` is the cap of the backoff (0, as the SDK allows, means 50 ms) and
+        ``retry_count * sleep_interval`` the default timeout. Unlike the SDK the object is
+        refreshed with the final state.
         """
         name = self.get("name") or self.get("guid")
         status = poll_till_ready(
@@ -136,7 +144,8 @@ class RoutedNetwork(ObjDict):
             retry_count=retry_count, sleep_interval=sleep_interval, timeout=timeout,
             clock=self._rest.clock, on_change=on_change,
         )
-        self["internalDeploymentStatus"] = {k: v for k, v in status.items() if k != "errors"}
+        self["internalDeploymentStatus"] = InternalDeploymentStatus(
+            {k: v for k, v in status.items() if k != "errors"})
         self["phase"], self["status"] = status.get("phase"), status.get("status")
         self["error_code"] = status.get("errors") or []
         return self

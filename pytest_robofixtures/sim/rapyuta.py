@@ -31,12 +31,27 @@ uuid                                   name                     status  arch    
 
 (constants ``DEVICE_AMD64_DOCKER``, ``DEVICE_ARM64_PREINSTALLED``, ``DEVICE_ARM32``,
 ``DEVICE_OFFLINE``). Commands (``POST cmd/``) really run: ``[shell or /bin/sh, -c, cmd]`` in the
-device's scratch directory (``scratch_root/<uuid>``, or a temporary directory), with PATH, HOME,
-the device's config variables and the command's ``env`` in the environment (nothing else of the
-host's environment), killed after ``command_timeout`` seconds (answer 500). ``cwd`` and log-upload
-``device_path`` are resolved inside the scratch directory. ``runas`` is ignored. ``bg: true``
-starts the command and answers ``{uuid: ""}`` at once. A device that is not ONLINE refuses
-commands, topics, log uploads and provisioning with **409**.
+device's scratch directory (``scratch_root/<uuid>``, or a temporary directory), with a clean
+environment: a fixed minimal ``PATH``, ``HOME`` (the scratch directory), ``LANG``, ``USER``,
+``RIO_DEVICE_ID``, the device's config variables and the command's ``env`` (nothing of the host's
+environment). When the sandbox runs as root, commands run as ``command_user`` (default
+``nobody``), which owns the scratch directories. They are killed after ``command_timeout``
+seconds (answer 500). ``cwd`` and log-upload ``device_path`` are resolved inside the scratch
+directory. ``runas`` is ignored. ``bg: true`` starts the command and answers ``{uuid: ""}`` at
+once. A device that is not ONLINE refuses commands, topics, log uploads and provisioning with
+**409**.
+
+Devices can also be registered (``POST auth-keys/?download_type=script``: REGISTERED), onboarded
+(``GET auth-keys/<uuid>/token``, then ``GET /start`` with the device token: INITIALIZING, ONLINE
+after ``delay``), saved (``PUT devices/``), upgraded (``PUT devices/<uuid>/upgrade``), get agent
+features toggled (``PATCH devices/<uuid>/daemons``: ``vpn``, ``tracing``) and parameters applied
+(``POST parameters/``). Deployments can be updated (``PATCH /v2/service_instances/<id>``: new
+images, ``currentGeneration`` + 1, phases start over). The core host answers
+``GET /api/user/me/get`` and the metrics API (``/api/metrics/v0/query/``, ``metrics/…``,
+``tags/…``) with synthetic, deterministic series for the known metric groups (``METRIC_GROUPS``).
+
+Ids (routed networks, packages, deployments, uploads, …) are random per start; ``seed=N``
+reproduces them. The secret that signs download URLs is random per start, seed or not.
 
 Fault knobs, beyond SimApp's generic ``/_admin/faults`` (Python method / admin endpoint):
 
@@ -52,17 +67,21 @@ Fault knobs, beyond SimApp's generic ``/_admin/faults`` (Python method / admin e
 - ``GET /_admin/devices``: uuid, name, status, arch and scratch directory of every device.
 
 ``live_resources()`` (``GET /_admin/resources``) lists the live ``routed_networks``,
-``packages`` and ``deployments`` (id and name each); deleted ones disappear at once.
+``packages``, ``deployments`` and ``devices`` registered through the API (not the seeded ones),
+id and name each; deleted ones disappear at once.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 import random
+import secrets
 import string
 import time
 from collections import deque
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +91,7 @@ from pytest_robofixtures.sim._wsgi import SimApp, json_response, read_json
 from pytest_robofixtures.sim.rapyuta_devices import (
     ARCHES,
     CREATOR,
+    DEFAULT_COMMAND_USER,
     DEVICE_AMD64_DOCKER,
     DEVICE_ARM32,
     DEVICE_ARM64_PREINSTALLED,
@@ -93,6 +113,19 @@ ROS_DISTROS = ("kinetic", "melodic", "noetic")
 RESTART_POLICIES = ("always", "no", "on-failure")
 RUNTIMES = ("cloud", "device")
 FAILED_ERROR = "DEP_E151"
+#: the metric groups and names every entity reports (synthetic values; see query_metrics)
+METRIC_GROUPS = {
+    "cpu": ["usage_user", "usage_system", "usage_idle"],
+    "mem": ["used_percent", "available"],
+    "disk": ["used_percent"],
+    "net": ["bytes_recv", "bytes_sent"],
+}
+METRIC_TAGS = ["tenant_id", "organization_id", "device_id", "deployment_id", "host"]
+METRIC_FUNCTIONS = ("count", "distinct", "mean", "median", "mode", "avg", "stddev", "derivative",
+                    "max", "min", "first", "last", "percentile_95", "percentile_99")
+STEPS = {"1s": 1, "10s": 10, "30s": 30, "1m": 60, "5m": 300, "15m": 900}
+#: points of one query answer at most (the step is widened beyond)
+MAX_POINTS = 500
 
 
 class RapyutaSim(SimApp):
@@ -105,8 +138,9 @@ class RapyutaSim(SimApp):
         delay: float = 0.5,
         scratch_root: Path | None = None,
         devices: list[dict[str, Any]] | None = None,
-        seed: int = 0,
+        seed: int | None = None,
         command_timeout: float = 30.0,
+        command_user: str | None = DEFAULT_COMMAND_USER,
     ) -> None:
         super().__init__()
         self.token = token
@@ -121,10 +155,11 @@ class RapyutaSim(SimApp):
         self._next_deployment: deque[str] = deque()
         self.dm = DeviceManager(
             self.lock, self.delay, devices, scratch_root, project,
-            secret=self._rng.randbytes(32), base_url=lambda r: r.host_url.rstrip("/"),
-            command_timeout=command_timeout,
+            secret=secrets.token_bytes(32), base_url=lambda r: r.host_url.rstrip("/"),
+            command_timeout=command_timeout, rng=self._rng, command_user=command_user,
         )
         self.dm.deployments_of = self._device_deployments
+        self.organization = self._id("org")
         routes: list[tuple[str, Callable[..., Response], list[str]]] = [
             ("/routednetwork", self.create_network, ["POST"]),
             ("/routednetwork", self.list_networks, ["GET"]),
@@ -136,8 +171,15 @@ class RapyutaSim(SimApp):
             ("/v2/catalog", self.catalog, ["GET"]),
             ("/v2/service_instances/<instance>", self.provision, ["PUT"]),
             ("/v2/service_instances/<dep_id>", self.deprovision, ["DELETE"]),
+            ("/v2/service_instances/<dep_id>", self.update_deployment, ["PATCH"]),
+            ("/v2/service_instances/<dep_id>/service_bindings/<binding>", self.bind, ["PUT"]),
             ("/serviceinstance/<dep_id>", self.get_deployment, ["GET"]),
             ("/deployment/list", self.list_deployments, ["GET"]),
+            ("/api/user/me/get", self.get_user, ["GET"]),
+            ("/api/metrics/v0/query/", self.query_metrics, ["POST"]),
+            ("/api/metrics/v0/metrics/<entity>/<entity_id>", self.list_metrics, ["GET"]),
+            ("/api/metrics/v0/tags/<entity>/<entity_id>", self.list_tag_keys, ["GET"]),
+            ("/api/metrics/v0/tags/<entity>/<entity_id>/<tag>", self.list_tag_values, ["GET"]),
             (f"{self.ADMIN}/deployments/next", self._admin_next_deployment, ["POST"]),
             (f"{self.ADMIN}/deployments/<dep_id>", self._admin_deployment_outcome, ["POST"]),
             (f"{self.ADMIN}/routednetworks/next", self._admin_next_network, ["POST"]),
@@ -176,9 +218,11 @@ class RapyutaSim(SimApp):
             return self.dm.scratch_dir(uuid)
 
     def live_resources(self) -> dict[str, list[dict[str, Any]]]:
-        """Live routed networks, packages and deployments (id and name of each)."""
+        """Live routed networks, packages, deployments and registered devices (id and name)."""
         with self.lock:
             return {
+                "devices": [{"id": u, "name": d["name"]} for u, d in self.dm.devices.items()
+                            if d.get("_registered")],
                 "routed_networks": [{"id": g, "name": n["name"]} for g, n in self.networks.items()],
                 "packages": [
                     {"id": p, "name": r["packageName"], "version": r["packageVersion"]}
@@ -195,6 +239,8 @@ class RapyutaSim(SimApp):
     def authenticate(self, request: Request) -> Response | None:
         """Bearer token must match; so must the ``project`` header when the sandbox has one."""
         path = request.path.lstrip("/")
+        if path == "start":
+            return None  # authenticated by the device's onboarding token (its own handler)
         if path.startswith(("_files/", "logs/sharedurl/")):
             return None  # signed or shared URLs are public, like the platform's storage links
         auth = request.headers.get("Authorization")
@@ -670,6 +716,101 @@ class RapyutaSim(SimApp):
             del self.deployments[dep_id]
         return json_response({})
 
+    def update_deployment(self, request: Request, dep_id: str) -> Response:
+        """PATCH /v2/service_instances/{id}: new executable images; the deployment restarts.
+
+        The body is the SDK's ``UPDATE_DEPLOYMENT_SCHEMA``: ``deployment_id``, ``service_id``,
+        ``plan_id`` and ``context.component_context.<componentId>`` =
+        ``{update_deployment: bool, component: {executables: [{id, name, docker}]}}``.
+        Answers ``{"operation": id}``; ``currentGeneration`` goes up and the phases start over.
+        """
+        body, bad = self._body(request)
+        if bad is not None:
+            return bad
+        if not isinstance(body, dict):
+            return error("update body must be a JSON object", 400)
+        for key in ("deployment_id", "service_id", "plan_id"):
+            if not isinstance(body.get(key), str) or not body[key]:
+                return error(f"{key} is required (a non-empty string)", 400)
+        if body["deployment_id"] != dep_id:
+            return error(f"deployment_id {body['deployment_id']!r} does not match the path", 400)
+        ctx = body.get("context")
+        comps = ctx.get("component_context") if isinstance(ctx, dict) else None
+        if not isinstance(comps, dict):
+            return error("context.component_context is required (an object)", 400)
+        with self.lock:
+            rec = self.deployments.get(dep_id)
+            if rec is None:
+                return error(f"deployment {dep_id} not found", 404)
+            if body["service_id"] != rec["packageId"] or body["plan_id"] != rec["planId"]:
+                return error(f"service_id/plan_id do not match deployment {dep_id}", 400)
+            problem = self._check_update(rec, comps)
+            if problem is not None:
+                return error(problem, 400)
+            for entry in comps.values():
+                if entry["update_deployment"]:
+                    images = rec.setdefault("_images", {})
+                    for exe in entry["component"]["executables"]:
+                        images[exe["id"]] = exe["docker"]
+            rec["currentGeneration"] += 1
+            rec["_t0"] = time.monotonic()
+            rec["_outcome"] = self._next_deployment.popleft() if self._next_deployment else "ok"
+        return json_response({"operation": dep_id})
+
+    def bind(self, request: Request, dep_id: str, binding: str) -> Response:
+        """PUT /v2/service_instances/{id}/service_bindings/{binding} with {service_id, plan_id}.
+
+        Answers ``{"credentials": {<componentID>: {name, componentInstanceID,
+        networkEndpoints}}}``; the endpoints of cloud components are synthetic host names
+        (``<endpoint>-<deployment>.sim.invalid:<port>``), nothing listens there.
+        """
+        body, bad = self._body(request)
+        if bad is not None:
+            return bad
+        with self.lock:
+            rec = self.deployments.get(dep_id)
+            if rec is None:
+                return error(f"deployment {dep_id} not found", 404)
+            if not isinstance(body, dict) or body.get("service_id") != rec["packageId"] \
+                    or body.get("plan_id") != rec["planId"]:
+                return error(f"service_id/plan_id do not match deployment {dep_id}", 400)
+            pkg = self.packages.get(rec["packageId"])
+            specs = {c["componentId"]: c for p in (pkg or {}).get("plans", [])
+                     for c in p["components"]["components"]}
+            creds = {}
+            for comp in rec["_components"]:
+                spec = specs.get(comp["componentID"], {})
+                endpoints = {
+                    e["name"]: f"{e['name']}-{dep_id}.sim.invalid:{e.get('port', 443)}"
+                    for e in (spec.get("cloudInfra") or {}).get("endpoints") or []
+                    if isinstance(e, dict) and e.get("name")
+                }
+                creds[comp["componentID"]] = {
+                    "name": comp["name"], "componentInstanceID": comp["componentInstanceID"],
+                    "networkEndpoints": endpoints}
+        return json_response({"credentials": creds, "binding_id": binding})
+
+    @staticmethod
+    def _check_update(rec: dict[str, Any], comps: dict[str, Any]) -> str | None:
+        known = {c["componentID"]: set(c["executables"]) for c in rec["_components"]}
+        for cid, entry in comps.items():
+            if cid not in known:
+                return f"component {cid} is not part of deployment {rec['deploymentId']}"
+            if not isinstance(entry, dict) or not isinstance(entry.get("update_deployment"),
+                                                             bool):
+                return f"component_context.{cid}.update_deployment must be a boolean"
+            exes = (entry.get("component") or {}).get("executables") if isinstance(
+                entry.get("component"), dict) else None
+            if not isinstance(exes, list):
+                return f"component_context.{cid}.component.executables must be a list"
+            for exe in exes:
+                if not isinstance(exe, dict) or not all(
+                        isinstance(exe.get(k), str) and exe[k] for k in ("id", "name", "docker")):
+                    return "every executable needs a non-empty id, name and docker image"
+                if exe["id"] not in known[cid]:
+                    return f"executable {exe['id']} is not part of component {cid}"
+        return None
+
     def _device_deployments(self, uuid: str) -> list[dict[str, Any]]:
         out = []
         for rec in self.deployments.values():
@@ -682,6 +823,165 @@ class RapyutaSim(SimApp):
                         "created_at": iso(rec["_wall0"]),
                     })
         return out
+
+    # -- user and metrics (core host) ---------------------------------------------------------
+    def get_user(self, request: Request) -> Response:
+        """GET /api/user/me/get: the token's user with its organization and project."""
+        org = {"guid": self.organization, "name": "sim-organization", "shortGUID": "simorg",
+               "state": "ACTIVATED"}
+        return json_response({
+            "guid": CREATOR, "firstName": "Sim", "lastName": "User",
+            "emailID": "sim.user@example.invalid", "state": "ACTIVATED",
+            "projects": [{"guid": self._owner(), "name": self._owner(), "organization": org}],
+            "organization": org, "organizations": [org],
+        })
+
+    def _metrics_envelope(self, data: Any) -> Response:
+        return json_response({"status": "success", "response": {"data": data}})
+
+    def _entity_known(self, entity: str, entity_id: str) -> Response | None:
+        known = {
+            "device": lambda: self.dm.get(entity_id) is not None,
+            "deployment": lambda: entity_id in self.deployments,
+            "project": lambda: entity_id == self._owner(),
+            "organization": lambda: entity_id == self.organization,
+        }
+        if entity not in known:
+            return error(f"entity must be one of {list(known)}", 400)
+        with self.lock:
+            if not known[entity]():
+                return error(f"{entity} {entity_id} not found", 404)
+        return None
+
+    @staticmethod
+    def _date_range(request: Request) -> Response | None:
+        try:
+            start = datetime.fromisoformat(request.args["start_date"])
+            end = datetime.fromisoformat(request.args["end_date"])
+        except (KeyError, ValueError):
+            return error("start_date and end_date (ISO 8601) are required", 400)
+        if start > end:
+            return error("start_date must be before end_date", 400)
+        return None
+
+    def list_metrics(self, request: Request, entity: str, entity_id: str) -> Response:
+        """GET /api/metrics/v0/metrics/{entity}/{id}?start_date=&end_date=."""
+        bad = self._date_range(request) or self._entity_known(entity, entity_id)
+        if bad is not None:
+            return bad
+        return self._metrics_envelope({"metrics": [
+            {"metric_group": g, "metric_names": list(n)} for g, n in METRIC_GROUPS.items()]})
+
+    def list_tag_keys(self, request: Request, entity: str, entity_id: str) -> Response:
+        """GET /api/metrics/v0/tags/{entity}/{id}?start_date=&end_date=."""
+        bad = self._date_range(request) or self._entity_known(entity, entity_id)
+        if bad is not None:
+            return bad
+        return self._metrics_envelope({"tag_keys": [
+            {"metric_group": g, "tags": list(METRIC_TAGS)} for g in METRIC_GROUPS]})
+
+    def list_tag_values(self, request: Request, entity: str, entity_id: str,
+                        tag: str) -> Response:
+        """GET /api/metrics/v0/tags/{entity}/{id}/{tag}?start_date=&end_date=."""
+        bad = self._date_range(request) or self._entity_known(entity, entity_id)
+        if bad is not None:
+            return bad
+        if tag not in METRIC_TAGS:
+            return error(f"tag {tag!r} is not one of {METRIC_TAGS}", 400)
+        with self.lock:
+            values = {
+                "tenant_id": [self._owner()], "organization_id": [self.organization],
+                "device_id": sorted(self.dm.devices),
+                "deployment_id": sorted(self.deployments),
+                "host": sorted(d["host"] for d in self.dm.devices.values()),
+            }[tag]
+        return self._metrics_envelope({"tags_values": values})
+
+    def query_metrics(self, request: Request) -> Response:
+        """POST /api/metrics/v0/query/: synthetic but well-shaped columns and rows.
+
+        The body is checked like the platform's (range, step, known metrics and functions,
+        tenant and organization tags). Each value is a smooth function of time and metric, so
+        equal queries give equal answers; ``rows`` holds one list per column (timestamps
+        first), as the SDK's ``to_row_column_format`` reads it.
+        """
+        body, bad = self._body(request)
+        if bad is not None:
+            return bad
+        checked = self._check_query(body)
+        if isinstance(checked, Response):
+            return checked
+        start, end, step, ops = checked
+        count = int((end - start).total_seconds() // step) + 1
+        if count > MAX_POINTS:
+            step = math.ceil((end - start).total_seconds() / (MAX_POINTS - 1))
+            count = int((end - start).total_seconds() // step) + 1
+        times = [start + timedelta(seconds=i * step) for i in range(count)]
+        if body.get("sort") == "desc":
+            times.reverse()
+        groupby = body.get("groupby") or []
+        tags = body["tags"]
+        tag_values = [str((tags.get(g) or {}).get("value", "sim")) for g in groupby]
+        columns: list[dict[str, Any]] = [{"name": "timestamp"}]
+        rows: list[list[Any]] = [[t.isoformat() for t in times]]
+        for function, group, name in ops:
+            columns.append({"name": name, "function": function, "metric_group": group,
+                            "tag_names": list(groupby), "tag_values": tag_values})
+            phase = sum(map(ord, f"{group}.{name}")) % 97
+            rows.append([round(50 + 40 * math.sin((t.timestamp() / 600) + phase), 3)
+                         for t in times])
+        return self._metrics_envelope({"columns": columns, "rows": rows})
+
+    def _check_query(
+        self, body: Any
+    ) -> Response | tuple[datetime, datetime, int, list[tuple[str, str, str]]]:
+        if not isinstance(body, dict):
+            return error("query body must be a JSON object", 400)
+        try:
+            start = datetime.fromisoformat(body["from"])
+            end = datetime.fromisoformat(body["to"])
+        except (KeyError, TypeError, ValueError):
+            return error("from and to (ISO 8601) are required", 400)
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=timezone.utc)
+        if end.tzinfo is None:
+            end = end.replace(tzinfo=timezone.utc)
+        if start > end:
+            return error("from must be before to", 400)
+        step = STEPS.get(body.get("step"))  # type: ignore[arg-type]
+        if step is None:
+            return error(f"step must be one of {list(STEPS)}", 400)
+        if datetime.now(tz=timezone.utc) - start > timedelta(days=7) and step < 60:
+            return error("step must be one of 1m, 5m, 15m for data older than 7 days", 400)
+        metrics = body.get("metrics")
+        if not isinstance(metrics, list) or not metrics:
+            return error("metrics must be a non-empty list", 400)
+        ops = []
+        for m in metrics:
+            name = m.get("metric_name") if isinstance(m, dict) else None
+            function = m.get("function") if isinstance(m, dict) else None
+            if function not in METRIC_FUNCTIONS:
+                return error(f"function must be one of {list(METRIC_FUNCTIONS)}", 400)
+            group, _, metric = str(name).partition(".")
+            if metric not in METRIC_GROUPS.get(group, []):
+                return error(f"unknown metric {name!r}; known: "
+                             f"{[f'{g}.{n}' for g, ns in METRIC_GROUPS.items() for n in ns]}",
+                             400)
+            ops.append((str(function), group, metric))
+        tags = body.get("tags")
+        if not isinstance(tags, dict):
+            return error("tags must be an object", 400)
+        tenant = (tags.get("tenant_id") or {}).get("value")
+        org = (tags.get("organization_id") or {}).get("value")
+        if tenant != self._owner():
+            return error(f"tags.tenant_id must be this project ({self._owner()})", 403)
+        if org != self.organization:
+            return error("tags.organization_id must be the user's organization", 403)
+        groupby = body.get("groupby")
+        if groupby is not None and (not isinstance(groupby, list)
+                                    or not all(g in METRIC_TAGS for g in groupby)):
+            return error(f"groupby must be a list of tags from {METRIC_TAGS}", 400)
+        return start, end, step, ops
 
     # -- admin --------------------------------------------------------------------------------
     def _admin_outcome(self, request: Request) -> tuple[str, Response | None]:

@@ -12,6 +12,8 @@ import hashlib
 import hmac
 import json
 import os
+import pwd
+import random
 import re
 import shutil
 import signal
@@ -38,6 +40,10 @@ DEVICE_ARM64_PREINSTALLED = "5e1f7c2a-0002-4a6b-9d3e-a1b2c3d4e502"
 DEVICE_ARM32 = "5e1f7c2a-0003-4a6b-9d3e-a1b2c3d4e503"
 DEVICE_OFFLINE = "5e1f7c2a-0004-4a6b-9d3e-a1b2c3d4e504"
 
+#: the whole PATH of a device command: the parent's environment never reaches commands
+COMMAND_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#: the account commands run as when the sandbox runs as root
+DEFAULT_COMMAND_USER = "nobody"
 ARCHES = ("amd64", "arm64v8", "arm32v7")
 #: what the device agent reports as ``cpuarch`` for each architecture (used by selection/query)
 CPUARCH = {"amd64": "x86_64", "arm64v8": "aarch64", "arm32v7": "armv7l"}
@@ -50,6 +56,8 @@ DEFAULT_CONFIG_KEYS = (
     "runtime", "ros_workspace", "ros_distro", "rosbag_mount_path", "runtime_docker",
     "runtime_preinstalled",
 )
+#: agent features ``toggle_features`` may switch (PATCH devices/{uuid}/daemons)
+FEATURES = ("vpn", "tracing")
 LOG_SORT_FIELDS = ("status", "filename", "created_at", "updated_at", "total_size")
 _ENV_KEY = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*$")
 CREATOR = "a1b2c3d4-0000-4000-8000-00000000c0de"
@@ -125,8 +133,16 @@ class DeviceManager:
         secret: bytes,
         base_url: Callable[[Request], str],
         command_timeout: float = 30.0,
+        rng: random.Random | None = None,
+        command_user: str | None = DEFAULT_COMMAND_USER,
     ) -> None:
         self.lock = lock
+        self._rng = rng or random.Random()
+        #: (uid, gid) commands run as; None when the sandbox is not root (commands keep its uid)
+        self.run_as: tuple[int, int] | None = None
+        if command_user and os.geteuid() == 0:
+            entry = pwd.getpwnam(command_user)
+            self.run_as = (entry.pw_uid, entry.pw_gid)
         self.delay = delay
         self.project = project
         self.command_timeout = command_timeout
@@ -190,6 +206,7 @@ class DeviceManager:
         if not scratch.exists():
             scratch.mkdir(parents=True)
             self._created_dirs.append(scratch)
+            self._hand_over(scratch)
         return {
             "uuid": uuid, "name": spec["name"], "status": status,
             "description": spec.get("description", ""),
@@ -209,17 +226,39 @@ class DeviceManager:
             "_arch": arch, "_scratch": scratch,
             "_topics": list(spec.get("topics") or ["/rosout", "/chatter", "/odom", "/tf"]),
             "_subscribed": {"metric": [], "log": []}, "_metrics": {},
+            "_features": dict.fromkeys(FEATURES, False), "_feature_config": {},
+            "_online_at": None,
         }
+
+    def _uuid4(self) -> str:
+        """A random (version 4) uuid from the sandbox's generator (a seed reproduces it)."""
+        return str(uuid_mod.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def _hand_over(self, path: Path) -> None:
+        """Give a directory the sandbox made to the command user (so commands may write there)."""
+        if self.run_as is not None:
+            os.chown(path, *self.run_as)
+
+    def _settle(self, dev: dict[str, Any]) -> dict[str, Any]:
+        """Bring an onboarding device ONLINE once its agent had ``delay`` seconds to start."""
+        due = dev.get("_online_at")
+        if due is not None and time.monotonic() >= due:
+            dev["_online_at"] = None
+            dev["status"] = "ONLINE"
+            dev["last_online"] = iso(time.time())
+        return dev
 
     def wire(self, dev: dict[str, Any]) -> dict[str, Any]:
         """The device as the platform sends it."""
+        self._settle(dev)
         out = {k: copy.deepcopy(v) for k, v in dev.items() if not k.startswith("_")}
         out["deployments"] = self.deployments_of(dev["uuid"])
         return out
 
     def get(self, uuid: str) -> dict[str, Any] | None:
         """The device (internal record) or None."""
-        return self.devices.get(uuid)
+        dev = self.devices.get(uuid)
+        return self._settle(dev) if dev is not None else None
 
     def arch(self, uuid: str) -> str:
         """The device's architecture."""
@@ -278,7 +317,14 @@ class DeviceManager:
         """(rule, handler, methods) for every device-manager endpoint."""
         return [
             (f"{DM}/devices/", self.list_devices, ["GET"]),
+            (f"{DM}/devices/", self.save_device, ["PUT"]),
             (f"{DM}/devices/<uuid>", self.get_device, ["GET"]),
+            (f"{DM}/devices/<uuid>/upgrade", self.upgrade_device, ["PUT"]),
+            (f"{DM}/devices/<uuid>/daemons", self.patch_daemons, ["PATCH"]),
+            (f"{DM}/auth-keys/", self.create_device, ["POST"]),
+            (f"{DM}/auth-keys/<uuid>/token", self.onboard_token, ["GET"]),
+            ("/start", self.onboard_script, ["GET"]),
+            (f"{DM}/parameters/", self.apply_parameters, ["POST"]),
             (f"{DM}/devices/<uuid>", self.delete_device, ["DELETE"]),
             (f"{DM}/selection/query/", self.selection, ["POST"]),
             (f"{DM}/config_variables/device/<uuid>", self.list_config, ["GET"]),
@@ -313,7 +359,7 @@ class DeviceManager:
         dev = self.devices.get(uuid)
         if dev is None:
             return error(f"device {uuid} not found", 404)
-        return dev
+        return self._settle(dev)
 
     def _online_or_409(self, dev: dict[str, Any]) -> Response | None:
         if dev["status"] != "ONLINE":
@@ -355,6 +401,184 @@ class DeviceManager:
                 return error(f"device {uuid} has deployments: {ids}", 400)
             del self.devices[uuid]
         return envelope({"uuid": uuid})
+
+    def save_device(self, request: Request) -> Response:
+        """PUT devices/ with the whole device and ``device_id``: name, description, status.
+
+        The status may only be changed to ACCEPTED or REJECTED (the SDK's accept/reject).
+        """
+        body = self._body(request)
+        if not isinstance(body, dict) or not isinstance(body.get("device_id"), str) \
+                or not body["device_id"]:
+            return error("device_id is required", 400)
+        name, description = body.get("name"), body.get("description")
+        if not isinstance(name, str) or not name.strip():
+            return error("name must be a non-empty string", 400)
+        if description is not None and not isinstance(description, str):
+            return error("description must be a string", 400)
+        status = body.get("status")
+        with self.lock:
+            dev = self._device_or_404(body["device_id"])
+            if isinstance(dev, Response):
+                return dev
+            if status is not None and status != dev["status"]:
+                if status not in ("ACCEPTED", "REJECTED"):
+                    return error(f"status can be set to ACCEPTED or REJECTED only, not {status!r}",
+                                 400)
+                dev["status"] = status
+            dev["name"] = name
+            if description is not None:
+                dev["description"] = description
+            return envelope(self.wire(dev))
+
+    def upgrade_device(self, request: Request, uuid: str) -> Response:
+        """PUT devices/{uuid}/upgrade: python 2 agent to python 3; 400 while deployments run."""
+        with self.lock:
+            dev = self._device_or_404(uuid)
+            if isinstance(dev, Response):
+                return dev
+            running = [d["deployment_id"] for d in self.deployments_of(uuid)
+                       if str(d.get("phase", "")).lower() == "succeeded"]
+            if running:
+                return error(f"cannot upgrade device {uuid}: deployments {running} run on it", 400)
+            refused = self._online_or_409(dev)
+            if refused is not None:
+                return refused
+            dev["device_version"] = "3"
+            return envelope({"uuid": uuid, "device_version": "3"})
+
+    def create_device(self, request: Request) -> Response:
+        """POST auth-keys/?download_type=script: register a device (REGISTERED until onboarded)."""
+        if request.args.get("download_type") != "script":
+            return error("download_type=script is required", 400)
+        body = self._body(request)
+        if not isinstance(body, dict):
+            return error("device body must be a JSON object", 400)
+        name, version = body.get("name"), body.get("python_version", "2")
+        config = body.get("config_variables") or {}
+        labels = body.get("labels") or {}
+        if not isinstance(name, str) or not name.strip():
+            return error("name must be a non-empty string", 400)
+        if version not in ("2", "3"):
+            return error("python_version must be '2' or '3'", 400)
+        if not isinstance(config, dict) or not isinstance(labels, dict):
+            return error("config_variables and labels must be objects", 400)
+        docker = str(config.get("runtime_docker", "")).lower() == "true"
+        preinstalled = str(config.get("runtime_preinstalled", "")).lower() == "true"
+        if not (docker or preinstalled):
+            return error("enable at least one runtime: runtime_docker or runtime_preinstalled",
+                         400)
+        distro = config.get("ros_distro")
+        if distro is not None and distro not in ("kinetic", "melodic", "noetic"):
+            return error(f"ros_distro {distro!r} is not supported", 400)
+        if distro == "noetic" and version == "2":
+            return error("noetic ros_distro not supported on python_version 2", 400)
+        extra = {k: v for k, v in config.items() if k not in (
+            "runtime_docker", "runtime_preinstalled", "ros_distro", "ros_workspace",
+            "rosbag_mount_path")}
+        if docker and preinstalled:
+            extra["runtime_preinstalled"] = "True"
+        spec = {
+            "uuid": self._uuid4(), "name": name, "status": "REGISTERED",
+            "runtime": "dockercompose" if docker else "preinstalled", "ros_distro": distro,
+            "ros_workspace": config.get("ros_workspace"),
+            "rosbag_mount_path": config.get("rosbag_mount_path"),
+            "config_variables": extra, "labels": labels,
+            "description": body.get("description") or "", "device_version": version,
+            "ip_interfaces": {"eth0": ["10.0.0.200"], "lo": ["127.0.0.1"]},
+        }
+        with self.lock:
+            try:
+                dev = self._make_device(spec)
+            except (ValueError, TypeError) as exc:
+                return error(str(exc), 400)
+            dev["registration_time"] = iso(time.time())
+            dev["_registered"] = True  # a resource a test made: listed by live_resources
+            self.devices[dev["uuid"]] = dev
+            return json_response({"status": "success", "response": {
+                "device_id": dev["uuid"], **self._onboard_answer(dev)}})
+
+    def _token(self, uuid: str) -> str:
+        return hmac.new(self._secret, f"onboard:{uuid}".encode(), hashlib.sha256).hexdigest()
+
+    def _onboard_answer(self, dev: dict[str, Any]) -> dict[str, Any]:
+        return {"data": self._token(dev["uuid"]), "script_command": "sh start"}
+
+    def onboard_token(self, request: Request, uuid: str) -> Response:
+        """GET auth-keys/{uuid}/token: the device's onboarding token and script command."""
+        with self.lock:
+            dev = self._device_or_404(uuid)
+            if isinstance(dev, Response):
+                return dev
+            return json_response({"status": "success", "response": self._onboard_answer(dev)})
+
+    def onboard_script(self, request: Request) -> Response:
+        """GET /start with ``Authorization: Bearer <device token>``: the (harmless) install script.
+
+        Fetching it stands for installing the agent: the device turns INITIALIZING, then ONLINE
+        after ``delay`` seconds.
+        """
+        auth = request.headers.get("Authorization", "")
+        with self.lock:
+            dev = next((d for u, d in self.devices.items()
+                        if hmac.compare_digest(auth, f"Bearer {self._token(u)}")), None)
+            if dev is None:
+                return error("invalid onboarding token", 401)
+            if dev["status"] != "ONLINE":
+                dev["status"] = "INITIALIZING"
+                dev["_online_at"] = time.monotonic() + self.delay
+            script = (f"#!/bin/sh\necho 'rapyuta.io sandbox: agent for device {dev['uuid']} "
+                      "installed'\n")
+        return Response(script, mimetype="text/x-shellscript")
+
+    def patch_daemons(self, request: Request, uuid: str) -> Response:
+        """PATCH devices/{uuid}/daemons with {feature: bool, ..., config?}: toggle features."""
+        body = self._body(request)
+        if not isinstance(body, dict) or not body:
+            return error("daemons body must be an object {feature: bool}", 400)
+        config = body.get("config", {})
+        features = {k: v for k, v in body.items() if k != "config"}
+        unknown = sorted(set(features) - set(FEATURES))
+        if unknown:
+            return error(f"unknown features {unknown}; known: {list(FEATURES)}", 400)
+        if not all(isinstance(v, bool) for v in features.values()):
+            return error("feature states must be booleans", 400)
+        if not isinstance(config, dict):
+            return error("config must be an object", 400)
+        with self.lock:
+            dev = self._online_device(uuid)
+            if isinstance(dev, Response):
+                return dev
+            dev["_features"].update(features)
+            for key, value in config.items():
+                dev["_feature_config"][key] = copy.deepcopy(value)
+            state = dict(dev["_features"], config=copy.deepcopy(dev["_feature_config"]))
+            return envelope(state)
+
+    def apply_parameters(self, request: Request) -> Response:
+        """POST parameters/ {device_list, tree_names?}: per device {device_id, success, error}."""
+        body = self._body(request)
+        if not isinstance(body, dict) or not isinstance(body.get("device_list"), list) \
+                or not all(isinstance(d, str) for d in body["device_list"]):
+            return error("device_list must be a list of device ids", 400)
+        trees = body.get("tree_names")
+        if trees is not None and (not isinstance(trees, list)
+                                  or not all(isinstance(t, str) for t in trees)):
+            return error("tree_names must be a list of strings", 400)
+        out = []
+        with self.lock:
+            for uuid in body["device_list"]:
+                dev = self.get(uuid)
+                if dev is None:
+                    out.append({"device_id": uuid, "success": False,
+                                "error": f"device {uuid} not found"})
+                elif dev["status"] != "ONLINE":
+                    out.append({"device_id": uuid, "success": False,
+                                "error": f"device {uuid} is {dev['status']}, not ONLINE"})
+                else:
+                    dev["_applied_trees"] = list(trees) if trees is not None else None
+                    out.append({"device_id": uuid, "success": True, "error": ""})
+        return envelope(out)
 
     def selection(self, request: Request) -> Response:
         """POST selection/query/: the ONLINE devices whose facts match the spec tree."""
@@ -533,7 +757,7 @@ class DeviceManager:
                 if workdir is None:
                     return error(f"cwd {cwd!r} is outside the device", 400)
                 run_env = {
-                    "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
+                    "PATH": COMMAND_PATH, "LANG": "C.UTF-8",
                     "HOME": str(self.scratch_dir(uuid)), "USER": self.devices[uuid]["username"],
                     "RIO_DEVICE_ID": uuid,
                 }
@@ -542,7 +766,10 @@ class DeviceManager:
                 jobs.append((uuid, workdir, run_env))
         results: dict[str, str] = {}
         for uuid, workdir, run_env in jobs:
+            missing = [p for p in (workdir, *workdir.parents) if not p.exists()]
             workdir.mkdir(parents=True, exist_ok=True)
+            for made in missing:
+                self._hand_over(made)
             outcome = self._run(shell, cmd, workdir, run_env, background)
             if isinstance(outcome, Response):
                 return outcome
@@ -555,10 +782,14 @@ class DeviceManager:
         with self.lock:
             if self.closed:
                 return error("the sandbox is shutting down", 503)
+            # as root, drop to the command user (its cwd is entered before the switch, so a
+            # scratch directory below a private temp directory still works)
+            drop: dict[str, Any] = {} if self.run_as is None else {
+                "user": self.run_as[0], "group": self.run_as[1], "extra_groups": []}
             proc = subprocess.Popen(
                 [shell, "-c", cmd], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL if background else subprocess.PIPE,
-                stderr=subprocess.STDOUT, start_new_session=True,
+                stderr=subprocess.STDOUT, start_new_session=True, **drop,
             )
             self.procs.add(proc)
         if background:
@@ -738,7 +969,7 @@ class DeviceManager:
                 return error(f"file {filename} already uploaded; set override to replace it", 409)
             for r in clash:
                 self._drop_upload(r)
-            req = str(uuid_mod.uuid4())
+            req = self._uuid4()
             now = time.time()
             rec: dict[str, Any] = {
                 "request_uuid": req, "filename": filename, "status": "IN PROGRESS",
@@ -881,7 +1112,7 @@ class DeviceManager:
                 return error(f"upload {req} is {rec['status']}, not COMPLETED", 400)
             if expiry <= time.time():
                 return error("expiry_time is in the past", 400)
-            url_uuid = str(uuid_mod.uuid4())
+            url_uuid = self._uuid4()
             shared = {
                 "id": self._next_id(), "url_uuid": url_uuid, "expiry_time": iso(expiry),
                 "creator": CREATOR, "created_at": iso(time.time()), "_request": req,

@@ -149,10 +149,9 @@ def test_full_flow_with_the_official_sdk(client: Any, sandbox: Sandbox, tmp_path
     client.delete_package(cloud_pkg.packageId)
     device_pkg.delete()
     client.delete_routed_network(network.guid)
-    assert sandbox.app.live_resources() == {
-        "routed_networks": [], "packages": [], "deployments": []}
-    assert sandbox.get("/_admin/resources").json() == {
-        "routed_networks": [], "packages": [], "deployments": []}
+    empty = {"routed_networks": [], "packages": [], "deployments": [], "devices": []}
+    assert sandbox.app.live_resources() == empty
+    assert sandbox.get("/_admin/resources").json() == empty
 
 
 def test_sdk_preinstalled_device_and_device_routed_network(client: Any) -> None:
