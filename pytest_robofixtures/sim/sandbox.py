@@ -67,14 +67,15 @@ class Sandbox:
         return self
 
     def _start_roc(self) -> None:
-        # ROC objects are servers of the ROC system itself, not clients of a cloud.
-        from ..roc import Endpoints, RocBroker
+        # ROC objects are servers of the ROC system itself: only its server side is imported.
+        from ..roc.endpoints import Endpoints
+        from ..roc.server import RocBroker
         from .roc_objects import start_sample_objects
 
         endpoints = Endpoints.free("127.0.0.1")
         self._roc_broker = RocBroker(endpoints).start()
         self.roc_endpoints = endpoints
-        self._roc_objects = start_sample_objects(endpoints)
+        self._roc_objects = start_sample_objects(endpoints, seed=getattr(self, "seed", None))
 
     def stop(self) -> None:
         """Stop every service and remove the scratch directory the sandbox made."""
