@@ -247,6 +247,9 @@ class ZmqRocTransport:
                     timeout: float) -> dict[str, Any] | None:
         """The reply through the direct route, or None if nothing could be sent."""
         sock = route.sock
+        if not route.check():  # the connection dropped since the last call: nothing sent yet
+            self._drop(object_id)
+            return None
         try:
             sock.send(body, zmq.NOBLOCK)
         except zmq.Again:  # no live connection: the request was not sent
@@ -311,7 +314,10 @@ class ZmqRocTransport:
         """The live direct endpoint used for ``object_id``, or None (diagnostics and tests)."""
         with self._lock:
             route = self._routes.get(object_id)
-            return route.endpoint if route is not None and route.check() else None
+            if route is not None and not route.check():
+                self._drop(object_id)
+                route = None
+            return route.endpoint if route is not None else None
 
     def close(self) -> None:
         """Close every socket."""
