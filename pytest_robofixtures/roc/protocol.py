@@ -33,9 +33,9 @@ Conventions (request ``method`` / ``params`` -> ``result``):
   and cache it.
 * direct-path discovery (ROC extension, sent through the broker like any call):
   ``"method": "__direct__", "params": []`` -> ``{"endpoint": str|null, "objectId", "instance",
-  "protocol": "roc-direct/1"}``. A ROC client may then send the same request bodies, one frame
-  each, on a DEALER connected to ``endpoint`` and get one-frame replies (the server's ROUTER
-  adds and strips the peer identity). Foreign servers answer -32601 and are used through the
+  "protocol": "roc-direct/1"}``. ``endpoint`` is a REP socket: a ROC client may send the same
+  request bodies on a REQ socket connected to it (one body frame each way inside the REQ
+  envelope) and gets the same reply bodies. Foreign servers answer -32601 and are used through the
   broker only. The broker path remains the default and the fallback.
 * nested names: ``"shutter.open"`` or ``"__getattr__", ["status.temperature"]`` walk a
   ``getattr`` chain.

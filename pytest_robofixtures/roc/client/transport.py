@@ -3,10 +3,11 @@
 Broker path: a 7/MDP client on a DEALER socket (Lazy Pirate on timeout), the default for every
 peer. Direct path (see :mod:`pytest_robofixtures.roc.protocol`): the first call to an object asks
 it, through the broker, for its direct endpoint (``__direct__``); a ROC server answers and the
-transport connects a DEALER straight to it, so later calls take one hop instead of two. Foreign
+transport connects a REQ socket straight to its REP, so later calls take one hop instead of
+two, with the socket work of a plain REQ/REP round trip. Foreign
 servers answer -32601 and stay on the broker path.
 
-Failover: the direct DEALER never queues for an absent peer (``ZMQ_IMMEDIATE``) and never
+Failover: the direct REQ never queues for an absent peer (``ZMQ_IMMEDIATE``) and never
 reconnects (``ZMQ_RECONNECT_IVL=-1``), so once the server or its direct socket is gone a send
 fails at once, nothing has been sent, and the call goes through the broker instead (which finds
 a live or restarted server); the next call discovers afresh. ZMTP heartbeats on the connection
@@ -42,6 +43,7 @@ from ..protocol import (
 
 _SLICE = 0.25  # seconds: how often a waiting direct call checks that its connection is alive
 _NO_DIRECT_TTL = 5.0  # seconds: how long an object without a usable direct path is not asked
+_RECHECK_AFTER = 0.02  # seconds: a direct route idle this long checks its connection first
 _CONNECT_WAIT = 1.0  # seconds: how long a new direct connection may take to handshake
 _LOST = zmq.EVENT_DISCONNECTED | zmq.EVENT_CLOSED | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
 _MONITORED = _LOST | zmq.EVENT_HANDSHAKE_SUCCEEDED
@@ -50,7 +52,7 @@ _MONITORED = _LOST | zmq.EVENT_HANDSHAKE_SUCCEEDED
 class _Route:
     """A direct connection to one server instance."""
 
-    __slots__ = ("sock", "monitor", "endpoint", "instance", "rcvtimeo", "alive")
+    __slots__ = ("sock", "monitor", "endpoint", "instance", "rcvtimeo", "alive", "last_used")
 
     def __init__(self, sock: zmq.Socket, monitor: zmq.Socket, endpoint: str,
                  instance: str) -> None:
@@ -60,6 +62,7 @@ class _Route:
         self.instance = instance
         self.rcvtimeo = -1
         self.alive = True
+        self.last_used = 0.0
 
     def check(self) -> bool:
         """Drain monitor events; False once the connection is lost."""
@@ -216,7 +219,8 @@ class ZmqRocTransport:
         return route
 
     def _connect_direct(self, endpoint: str, instance: str) -> _Route | None:
-        sock = self.ctx.socket(zmq.DEALER)
+        # REQ: the server's direct socket is a REP; a timed-out REQ is closed with its route.
+        sock = self.ctx.socket(zmq.REQ)
         sock.linger = 0
         sock.immediate = True  # never queue a call for a peer that is not connected
         sock.reconnect_ivl = -1  # a lost server is rediscovered through the broker instead
@@ -247,7 +251,10 @@ class ZmqRocTransport:
                     timeout: float) -> dict[str, Any] | None:
         """The reply through the direct route, or None if nothing could be sent."""
         sock = route.sock
-        if not route.check():  # the connection dropped since the last call: nothing sent yet
+        now = time.monotonic()  # socket waits: real time
+        # Did the connection drop since the last call? Asking the monitor costs a system call,
+        # so only after a pause: back-to-back calls rely on ZMQ_IMMEDIATE refusing the send.
+        if now - route.last_used > _RECHECK_AFTER and not route.check():
             self._drop(object_id)
             return None
         try:
@@ -256,7 +263,7 @@ class ZmqRocTransport:
             self._drop(object_id)
             return None
         self.direct_calls += 1
-        deadline = time.monotonic() + timeout  # socket wait: real time
+        deadline = now + timeout
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -277,6 +284,7 @@ class ZmqRocTransport:
                 continue
             reply = self._parse(frame, rid)
             if reply is not None:
+                route.last_used = time.monotonic()
                 return reply
         self.timeouts += 1
         self._drop(object_id)  # a late reply must not meet a later call

@@ -1,11 +1,13 @@
 """ROC object server: shares a plain Python object's attributes and methods as a 7/MDP worker.
 
 Besides the broker path (7/MDP, the default for every peer), a server offers a *direct path*:
-it binds a ROUTER socket of its own and answers the pseudo-method ``__direct__`` (sent through
+it binds a REP socket of its own and answers the pseudo-method ``__direct__`` (sent through
 the broker like any call) with ``{"endpoint", "instance", "objectId", "protocol"}``. A ROC
-client may then send the same JSON-RPC bodies straight to that endpoint (one frame each way), so
-a call costs one hop instead of two. The broker stays the rendezvous: discovery, heartbeats and
-failover go through it, and clients fall back to it when the direct connection is gone.
+client may then send the same JSON-RPC bodies straight to that endpoint (a REQ socket: one body
+frame each way, the envelope handled by libzmq), so a call costs one hop instead of two and
+exactly the socket work of a plain REQ/REP round trip. The broker stays the rendezvous:
+discovery, heartbeats and failover go through it, and clients fall back to it when the direct
+connection is gone.
 """
 
 from __future__ import annotations
@@ -148,7 +150,7 @@ class RocServer:
             direct_bind_address(self.endpoint))
         if address is None:
             return
-        sock = self.ctx.socket(zmq.ROUTER)
+        sock = self.ctx.socket(zmq.REP)
         sock.linger = 0
         sock.rcvtimeo = 100  # wake up to notice stop()
         sock.sndhwm = sock.rcvhwm = 10_000
@@ -166,29 +168,30 @@ class RocServer:
         self._direct_thread.start()
 
     def _serve_direct(self, sock: zmq.Socket) -> None:
-        recv = sock.recv_multipart
-        send = sock.send_multipart
+        recv = sock.recv
+        send = sock.send
         handle = self.dispatcher.handle
         lock = self._call_lock
         try:
             while not (self._stop.is_set() or self._direct_stop.is_set()):
                 try:
-                    frames = recv()
+                    body = recv()
                 except zmq.Again:
                     continue
-                if len(frames) != 2:
-                    continue  # a direct request is [peer, body]; anything else is dropped
                 with lock:
-                    reply = handle(frames[1])
+                    reply = handle(body)
                     self.calls += 1
                     self.direct_calls += 1
                 try:
-                    send([frames[0], reply], zmq.NOBLOCK)
-                except zmq.Again:  # peer gone or not reading: drop, as ROUTER does
-                    pass
+                    send(reply, zmq.NOBLOCK)
+                except zmq.ZMQError as exc:  # pragma: no cover - REP to a vanished peer
+                    log.warning("ROC server %r: direct reply not sent (%s); direct path closed",
+                                self.objectId, exc)
+                    return  # clients fall back to the broker and rediscover
         finally:
             if self._direct_sock is sock:
                 self._direct_sock = None
+                self.direct_endpoint = None
             try:
                 sock.close(0)
             except zmq.ZMQError:  # pragma: no cover
