@@ -9,7 +9,7 @@ min and the median over the rounds):
 
 * call round trip, one client (this process): ``proxy.echo(text)`` through ROC (the direct path
   our client negotiates with our server; the MDP broker path is shown too) against a raw
-  REQ -> REP echo of the same 100-byte payload;
+  REQ -> REP echo of the same 100-byte payload, alternating batches of 50 calls;
 * calls/s with 16 clients (16 threads in one driver process, a fresh one per round): ROC calls
   to one ROC server against REQ clients through a C queue device (``zmq.proxy`` ROUTER/DEALER)
   to one REP echo worker;
@@ -304,10 +304,14 @@ def bench_latency(rig: Rig, calls: int, rounds: int) -> dict[str, Any]:
     med: dict[str, list[float]] = {"raw": [], "roc": [], "broker": []}
     ratios: list[float] = []
     broker_ratios: list[float] = []
+    batch = 50  # alternate small batches, so a change in machine load hits every path alike
     for _ in range(rounds):
-        r = statistics.median(_timed(raw, calls))
-        c = statistics.median(_timed(roc, calls))
-        b = statistics.median(_timed(roc_broker, calls))
+        samples: dict[str, list[float]] = {"raw": [], "roc": [], "broker": []}
+        for _ in range(max(1, calls // batch)):
+            samples["raw"] += _timed(raw, batch)
+            samples["roc"] += _timed(roc, batch)
+            samples["broker"] += _timed(roc_broker, batch)
+        r, c, b = (statistics.median(samples[k]) for k in ("raw", "roc", "broker"))
         med["raw"].append(r)
         med["roc"].append(c)
         med["broker"].append(b)
