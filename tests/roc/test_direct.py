@@ -185,3 +185,28 @@ def test_ipc_broker_gets_an_ipc_direct_path(tmp_path):
         server.stop()
         broker.stop()
     assert os.path.isdir(tmp_path)
+
+
+def test_hung_server_on_the_direct_path_is_detected_by_heartbeats(broker, endpoints):
+    """A server that stops (SIGSTOP) without closing: ZMTP heartbeats end the direct call."""
+    import signal
+    import time
+
+    proc = spawn(SERVER_CODE, endpoints.rocBroker, str(HB))
+    c = RocClient(endpoints, timeout=20.0)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "serving"
+        c.wait_for_object("proc", 10)
+        assert c["proc"].pid() == proc.pid
+        assert transport_of(c).direct_route("proc") is not None
+        proc.send_signal(signal.SIGSTOP)
+        started = time.monotonic()
+        with pytest.raises(RocObjectNotFound, match="went away"):
+            c["proc"].pid()
+        # well before the 20 s call timeout: the 3 s heartbeat timeout closed the connection
+        assert time.monotonic() - started < 15
+        assert transport_of(c).direct_route("proc") is None
+    finally:
+        proc.send_signal(signal.SIGCONT)
+        c.close()
+        stop_process(proc)
