@@ -210,3 +210,44 @@ def test_hung_server_on_the_direct_path_is_detected_by_heartbeats(broker, endpoi
         proc.send_signal(signal.SIGCONT)
         c.close()
         stop_process(proc)
+
+
+def test_unreachable_direct_endpoint_falls_back_to_the_broker(endpoints, client):
+    """A server advertising an endpoint nobody listens on: calls go through the broker."""
+    import json
+    import socket
+    import threading
+
+    from pytest_robofixtures.roc.protocol import MDPW, READY, REPLY, REQUEST
+
+    with socket.socket() as s:  # a port that was free a moment ago: connections are refused
+        s.bind(("127.0.0.1", 0))
+        dead = f"tcp://127.0.0.1:{s.getsockname()[1]}"
+    w = zmq.Context.instance().socket(zmq.DEALER)
+    w.linger = 0
+    w.connect(endpoints.rocBroker)
+    w.send_multipart([b"", MDPW, READY, b"liar"])
+    t = transport_of(client)
+    result: dict[str, object] = {}
+    th = threading.Thread(target=lambda: result.setdefault(
+        "v", client.call("liar", "double", [4], timeout=5)))
+    th.start()
+    try:
+        for _ in range(2):  # the discovery probe, then the call through the broker
+            assert w.poll(5000)
+            frames = w.recv_multipart()
+            assert frames[2] == REQUEST
+            req = json.loads(frames[5])
+            if req["method"] == DIRECT_METHOD:
+                res: object = {"endpoint": dead, "objectId": "liar", "instance": "x",
+                               "protocol": DIRECT_PROTOCOL}
+            else:
+                res = req["params"][0] * 2
+            body = {"jsonrpc": "2.0", "id": req["id"], "result": res}
+            w.send_multipart([b"", MDPW, REPLY, frames[3], b"", json.dumps(body).encode()])
+        th.join(5)
+        assert result["v"] == 8
+        assert t.direct_route("liar") is None and t.direct_calls == 0
+    finally:
+        th.join(5)
+        w.close(0)

@@ -42,7 +42,8 @@ from ..protocol import (
 )
 
 _SLICE = 0.25  # seconds: how often a waiting direct call checks that its connection is alive
-_NO_DIRECT_TTL = 5.0  # seconds: how long an object without a usable direct path is not asked
+_NO_DIRECT_TTL = 5.0  # seconds: how long an object that offered no direct path is not asked
+_UNREACHABLE_TTL = 60.0  # seconds: ... and one whose endpoint could not be reached (NAT, firewall)
 _RECHECK_AFTER = 0.02  # seconds: a direct route idle this long checks its connection first
 _CONNECT_WAIT = 1.0  # seconds: how long a new direct connection may take to handshake
 _LOST = zmq.EVENT_DISCONNECTED | zmq.EVENT_CLOSED | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
@@ -212,8 +213,8 @@ class ZmqRocTransport:
             self._no_direct_until[object_id] = self._now() + _NO_DIRECT_TTL
             return None
         route = self._connect_direct(endpoint, str(info.get("instance", "")))
-        if route is None:
-            self._no_direct_until[object_id] = self._now() + _NO_DIRECT_TTL
+        if route is None:  # each try costs up to _CONNECT_WAIT: do not retry soon
+            self._no_direct_until[object_id] = self._now() + _UNREACHABLE_TTL
             return None
         self._routes[object_id] = route
         return route
