@@ -200,6 +200,12 @@ def test_hung_server_on_the_direct_path_is_detected_by_heartbeats(broker, endpoi
         assert c["proc"].pid() == proc.pid
         assert transport_of(c).direct_route("proc") is not None
         proc.send_signal(signal.SIGSTOP)
+
+        def stopped() -> bool:  # kill() returns before the process has really stopped
+            with open(f"/proc/{proc.pid}/stat") as f:
+                return f.read().rsplit(")", 1)[1].split()[0] == "T"
+
+        until(stopped, what="server process stopped")
         started = time.monotonic()
         with pytest.raises(RocObjectNotFound, match="went away"):
             c["proc"].pid()
