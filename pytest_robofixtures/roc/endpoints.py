@@ -31,9 +31,8 @@ class Endpoints:
 
     def _endpoint(self, offset: int, name: str) -> str:
         if self.transport == "ipc":
-            isdir = os.path.isdir(self.brokerAddress)
-            base = self.brokerAddress if isdir else tempfile.gettempdir()
-            return f"ipc://{os.path.join(base, f'roc-{self.brokerBasePort}-{name}')}"
+            path = os.path.join(self.ipc_directory(), f"roc-{self.brokerBasePort}-{name}")
+            return f"ipc://{path}"
         host = self.brokerAddress
         if ":" in host and not host.startswith("["):
             host = f"[{host}]"
@@ -55,9 +54,16 @@ class Endpoints:
         return self._endpoint(2, "xpub")
 
     @classmethod
-    def free(cls, host: str = "127.0.0.1") -> Endpoints:
-        """Endpoints on ``host`` whose three ports are free right now."""
+    def free(cls, host: str = "127.0.0.1", transport: str = "tcp") -> Endpoints:
+        """Endpoints on ``host`` whose three ports (or ipc socket files) are free right now."""
+        if transport == "ipc":
+            return cls(host, find_free_ipc_base(host), "ipc")
         return cls(host, find_free_base_port(host))
+
+    def ipc_directory(self) -> str:
+        """The directory of the ipc socket files (``brokerAddress`` if a directory, else temp)."""
+        return (self.brokerAddress if os.path.isdir(self.brokerAddress)
+                else tempfile.gettempdir())
 
     def as_dict(self) -> dict[str, str]:
         """The three endpoints by role."""
@@ -86,7 +92,9 @@ def find_free_base_port(host: str = "127.0.0.1", count: int = 3, attempts: int =
     """
     rng = random.Random()
     for _ in range(attempts):
-        base = rng.randrange(20000, 60000 - count)
+        # Below Linux's default ephemeral range (32768-60999), where the kernel hands out the
+        # ports of outgoing connections and of ``bind("tcp://...:*")``: fewer collisions.
+        base = rng.randrange(20000, 32768 - count)
         socks: list[socket.socket] = []
         try:
             for port in range(base, base + count):
@@ -100,3 +108,18 @@ def find_free_base_port(host: str = "127.0.0.1", count: int = 3, attempts: int =
             for s in socks:
                 s.close()
     raise OSError(f"no free block of {count} ports found on {host}")
+
+
+def find_free_ipc_base(directory: str = "", attempts: int = 200) -> int:
+    """A base number whose three ipc socket files do not exist in ``directory`` (or temp).
+
+    No TCP port is probed: an ipc broker's "port" only names its socket files.
+    """
+    where = directory if directory and os.path.isdir(directory) else tempfile.gettempdir()
+    rng = random.Random()
+    for _ in range(attempts):
+        base = rng.randrange(20000, 60000)
+        if not any(os.path.exists(os.path.join(where, f"roc-{base}-{n}"))
+                   for n in ("router", "xsub", "xpub")):
+            return base
+    raise OSError(f"no free ipc base name found in {where}")

@@ -1,161 +1,25 @@
-"""Publisher and subscriber sockets for ROC logs and status updates (through the broker).
+"""Compatibility path for the log/status sockets.
 
-Publishers use an XPUB socket *connected* to the broker's XSUB: it behaves like a PUB for
-sending, and also receives the subscriptions the broker forwards upstream. That gives a real,
-bounded slow-joiner handshake: :meth:`Publisher.wait_for_subscriber` returns once a subscription
-that matches a topic has reached this publisher, so a message sent afterwards is not dropped for
-lack of a subscriber.
+``SubscriberFeed`` (client side) lives in :mod:`pytest_robofixtures.roc.client.feed`;
+``Publisher`` (server side) in :mod:`pytest_robofixtures.roc.server.publisher` and is imported
+only on first use, so this module does not pull in the server side.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import zmq
+from .client.feed import SubscriberFeed
 
-from .endpoints import Endpoints
-from .protocol import TOPIC_END, dumps, loads
+if TYPE_CHECKING:
+    from .server.publisher import Publisher
 
-DEFAULT_HWM = 100_000
+__all__ = ["Publisher", "SubscriberFeed"]
 
 
-class Publisher:
-    """A thread-safe publisher of ``[topic, json]`` messages into the broker's XSUB."""
+def __getattr__(name: str) -> Any:
+    if name == "Publisher":
+        from .server.publisher import Publisher
 
-    def __init__(self, destination: Endpoints | str | None, ctx: zmq.Context | None = None,
-                 hwm: int = DEFAULT_HWM) -> None:
-        if destination is None:
-            destination = Endpoints("127.0.0.1")
-        self.address = (destination.generalXSUB if isinstance(destination, Endpoints)
-                        else destination)
-        self.ctx = ctx or zmq.Context.instance()
-        self._lock = threading.RLock()
-        sock = self.ctx.socket(zmq.XPUB)
-        sock.linger = 200
-        sock.sndhwm = hwm
-        sock.connect(self.address)
-        self._sock: zmq.Socket | None = sock
-        self._subscriptions: dict[bytes, int] = {}
-
-    def send(self, topic: bytes, payload: bytes) -> None:
-        """Publish one message (dropped silently if nobody subscribed; see HWM notes)."""
-        with self._lock:
-            if self._sock is None:
-                raise RuntimeError("publisher is closed")
-            self._sock.send_multipart([topic, payload])
-
-    def _drain(self, timeout_ms: int) -> None:
-        sock = self._sock
-        if sock is None:
-            return
-        if not sock.poll(timeout_ms):
-            return
-        while True:
-            try:
-                msg = sock.recv(zmq.NOBLOCK)
-            except zmq.Again:
-                return
-            if not msg:
-                continue
-            prefix = msg[1:]
-            if msg[0] == 1:
-                self._subscriptions[prefix] = self._subscriptions.get(prefix, 0) + 1
-            elif msg[0] == 0 and prefix in self._subscriptions:
-                self._subscriptions[prefix] -= 1
-                if self._subscriptions[prefix] <= 0:
-                    del self._subscriptions[prefix]
-
-    def has_subscriber(self, topic: bytes = b"") -> bool:
-        """True if a subscription matching ``topic`` has reached this publisher."""
-        with self._lock:
-            self._drain(0)
-            return any(topic.startswith(p) for p in self._subscriptions)
-
-    def wait_for_subscriber(self, topic: bytes = b"", timeout: float = 5.0) -> bool:
-        """Wait (bounded) until a subscription matching ``topic`` has arrived; False on timeout."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.has_subscriber(topic):
-                return True
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            with self._lock:
-                self._drain(max(1, int(min(remaining, 0.05) * 1000)))
-
-    def close(self) -> None:
-        """Close the socket (linger 200 ms)."""
-        with self._lock:
-            if self._sock is not None:
-                self._sock.close()
-                self._sock = None
-
-
-class SubscriberFeed:
-    """The real RocFeed: a SUB socket on the broker's XPUB yielding ``(topic, payload)``.
-
-    ``topic`` is the first frame decoded, without the status terminator (``"status.system.foo"``,
-    ``"log.INFO.vnir"``); ``payload`` is the decoded JSON. Malformed messages are skipped.
-    """
-
-    def __init__(self, source: Endpoints | str | None, subscriptions: list[bytes] | None = None,
-                 ctx: zmq.Context | None = None, hwm: int = DEFAULT_HWM) -> None:
-        if source is None:
-            source = Endpoints("127.0.0.1")
-        self.address = source.generalXPUB if isinstance(source, Endpoints) else source
-        self.ctx = ctx or zmq.Context.instance()
-        sock = self.ctx.socket(zmq.SUB)
-        sock.linger = 0
-        sock.rcvhwm = hwm
-        for sub in subscriptions if subscriptions is not None else [b""]:
-            sock.setsockopt(zmq.SUBSCRIBE, sub)
-        sock.connect(self.address)
-        self._sock: zmq.Socket | None = sock
-        self.malformed = 0
-
-    def subscribe(self, prefix: bytes) -> None:
-        """Add a subscription prefix."""
-        if self._sock is not None:
-            self._sock.setsockopt(zmq.SUBSCRIBE, prefix)
-
-    def receive(self, timeout: float | None) -> tuple[str, Any] | None:
-        """Next ``(topic, payload)``, or None when nothing arrived within ``timeout`` seconds."""
-        sock = self._sock
-        if sock is None:
-            raise RuntimeError("feed is closed")
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            if deadline is None:
-                sock.poll()
-            else:
-                remaining = max(0.0, deadline - time.monotonic())
-                if not sock.poll(int(remaining * 1000)):
-                    return None
-            frames = sock.recv_multipart()
-            if len(frames) != 2:
-                self.malformed += 1
-                continue
-            try:
-                topic = frames[0].decode().rstrip(TOPIC_END)
-                payload = loads(frames[1])
-            except (ValueError, UnicodeDecodeError):
-                self.malformed += 1
-                continue
-            return topic, payload
-
-    def close(self) -> None:
-        """Close the socket."""
-        if self._sock is not None:
-            self._sock.close(0)
-            self._sock = None
-
-    def __enter__(self) -> SubscriberFeed:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-__all__ = ["Publisher", "SubscriberFeed", "dumps"]
+        return Publisher
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

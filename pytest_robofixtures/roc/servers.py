@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .server import run_simple_server
+from .server.objects import run_simple_server
 
 runSimpleServer = run_simple_server
 

@@ -13,12 +13,20 @@ records, so the plugin, the examples and the ROC tests have something realistic 
 
 A periodic thread also publishes ``system.<node>`` (``uptime``, ``load``) every
 ``status_period`` seconds.
+
+With a ``seed``, nothing the objects publish or return depends on wall time: the temperature
+drifts with the number of captures, ``uptime`` counts status ticks (``tick * status_period``) and
+``load`` is drawn from a ``random.Random(seed)`` sequence, so a ROC test re-recorded with the same
+seed sees the same status payloads in the same order. Without a seed they follow the clock.
+
+Only the *server side* of ROC is used here (the sandbox imports no client code).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import random
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,12 +34,8 @@ from typing import Any
 
 import zmq
 
-from pytest_robofixtures.roc import (
-    Endpoints,
-    RocLogger,
-    RocServer,
-    RocStatusUpdater,
-)
+from pytest_robofixtures.roc.endpoints import Endpoints
+from pytest_robofixtures.roc.server import RocLogger, RocServer, RocStatusUpdater
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +43,13 @@ log = logging.getLogger(__name__)
 class VNIRCamera:
     """A simulated VNIR camera: shutter, frame rate, exposure and captures."""
 
-    def __init__(self, status: RocStatusUpdater | None = None) -> None:
+    def __init__(self, status: RocStatusUpdater | None = None, seed: int | None = None) -> None:
         self._status = status
         self._lock = threading.Lock()
         self._shutter_open = False
         self._captures = 0
+        self._seed = seed
+        self._phase = random.Random(seed).uniform(0, 2 * math.pi) if seed is not None else 0.0
         self._t0 = time.monotonic()
         self.fps = 10.0
         self.exposure_ms = 20.0
@@ -64,7 +70,9 @@ class VNIRCamera:
 
     @property
     def temperature(self) -> float:
-        """Sensor temperature in degrees Celsius (slowly drifting)."""
+        """Sensor temperature in degrees Celsius (slowly drifting; by captures when seeded)."""
+        if self._seed is not None:
+            return round(21.5 + 0.5 * math.sin(self._phase + self._captures / 10.0), 3)
         return round(21.5 + 0.5 * math.sin((time.monotonic() - self._t0) / 10.0), 3)
 
     def openShutter(self) -> bool:
@@ -195,8 +203,12 @@ def start_sample_objects(
     heartbeat_liveness: int = 3,
     logs: bool = True,
     ctx: zmq.Context | None = None,
+    seed: int | None = None,
 ) -> SampleObjects:
-    """Serve ``vnir`` and ``rover`` on the broker at ``endpoints``; returns a handle."""
+    """Serve ``vnir`` and ``rover`` on the broker at ``endpoints``; returns a handle.
+
+    ``seed`` makes every published value independent of wall time (see the module docs).
+    """
     status = RocStatusUpdater(endpoints, ctx)
     handler: RocLogger | None = None
     if logs:
@@ -204,7 +216,7 @@ def start_sample_objects(
         log.addHandler(handler)
         if log.level == logging.NOTSET or log.level > logging.INFO:
             log.setLevel(logging.INFO)
-    objects: dict[str, Any] = {"vnir": VNIRCamera(status), "rover": Rover(status)}
+    objects: dict[str, Any] = {"vnir": VNIRCamera(status, seed), "rover": Rover(status)}
     servers = [
         RocServer(endpoints, oid, obj, ctx, heartbeat_interval=heartbeat_interval,
                   heartbeat_liveness=heartbeat_liveness).start()
@@ -212,12 +224,21 @@ def start_sample_objects(
     ]
     handle = SampleObjects(endpoints, objects, servers, status, handler)
     t0 = time.monotonic()
+    rng = random.Random(seed)
+
+    def system_status(tick: int) -> dict[str, float]:
+        if seed is not None:
+            return {"uptime": round(tick * status_period, 3),
+                    "load": round(0.2 + 0.1 * rng.random(), 3)}
+        return {"uptime": round(time.monotonic() - t0, 3),
+                "load": round(0.2 + 0.1 * math.sin(time.monotonic() - t0), 3)}
 
     def tick() -> None:
+        count = 0
         while not handle._stop.wait(status_period):
+            count += 1
             try:
-                status.emit(f"system.{node}", {"uptime": round(time.monotonic() - t0, 3),
-                                               "load": round(0.2 + 0.1 * math.sin(t0), 3)})
+                status.emit(f"system.{node}", system_status(count))
                 objects["vnir"]._publish()
                 objects["rover"]._publish()
             except Exception:  # pragma: no cover - keep ticking

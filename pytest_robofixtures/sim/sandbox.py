@@ -123,14 +123,15 @@ class Sandbox:
         return self
 
     def _start_roc(self) -> None:
-        # ROC objects are servers of the ROC system itself, not clients of a cloud.
-        from ..roc import Endpoints, RocBroker
+        # ROC objects are servers of the ROC system itself: only its server side is imported.
+        from ..roc.server import start_broker
         from .roc_objects import start_sample_objects
 
-        endpoints = Endpoints.free("127.0.0.1")
-        self._roc_broker = RocBroker(endpoints).start()
-        self.roc_endpoints = endpoints
-        self._roc_objects = start_sample_objects(endpoints)
+        # start_broker picks free ports and picks again if they are taken before the bind.
+        self._roc_broker = start_broker("127.0.0.1")
+        self.roc_endpoints = self._roc_broker.endpoints
+        self._roc_objects = start_sample_objects(self.roc_endpoints,
+                                                 seed=getattr(self, "seed", None))
 
     def stop(self) -> None:
         """Stop every service and remove the scratch directory the sandbox made."""

@@ -25,6 +25,7 @@ import sys, time
 from pytest_robofixtures.roc import RocServer
 class Obj:
     def sleep(self, s):
+        print("sleeping", flush=True)
         time.sleep(s)
         return s
     def ping(self):
@@ -51,7 +52,7 @@ def test_stale_replies_are_discarded_by_id():
     fake = ctx.socket(zmq.ROUTER)
     fake.linger = 0
     port = fake.bind_to_random_port("tcp://127.0.0.1")
-    t = ZmqRocTransport(f"tcp://127.0.0.1:{port}")
+    t = ZmqRocTransport(f"tcp://127.0.0.1:{port}", direct=False)
     result: dict = {}
 
     def call() -> None:
@@ -95,18 +96,25 @@ def test_killed_server_while_idle_gives_callers_an_error(endpoints, client):
         proc.wait(5)
         with pytest.raises(RocObjectNotFound):
             client["victim"].ping()
-        assert client.exists("victim") is False
+        # The direct path can notice the death before the broker expires the worker.
+        until(lambda: client.exists("victim") is False, what="broker expired the worker")
     finally:
         stop_process(proc)
 
 
-def test_killed_server_mid_call_gives_the_caller_an_error(broker, endpoints, client):
+@pytest.mark.parametrize("direct", [False, True], ids=["broker-path", "direct-path"])
+def test_killed_server_mid_call_gives_the_caller_an_error(broker, endpoints, client, direct):
     proc = spawn(SERVER_CODE, endpoints.rocBroker, str(HB))
     errors: list[BaseException] = []
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "serving"
         client.wait_for_object("victim", 10)
-        victim = RocClient(endpoints, timeout=5.0)["victim"]
+        victim_client = RocClient(endpoints, timeout=5.0, direct=direct)
+        victim = victim_client["victim"]
+        assert victim.ping() == "pong"
+        transport = victim_client.transport
+        assert isinstance(transport, ZmqRocTransport)
+        assert (transport.direct_route("victim") is not None) is direct
 
         def call() -> None:
             try:
@@ -116,14 +124,14 @@ def test_killed_server_mid_call_gives_the_caller_an_error(broker, endpoints, cli
 
         th = threading.Thread(target=call)
         th.start()
-        # bounded wait until the call is in flight (the broker has the worker busy)
-        until(lambda: any(w.client is not None for w in list(broker.workers.values())),
-              what="call in flight")
+        # bounded wait until the call is running in the server
+        assert proc.stdout.readline().strip() == "sleeping"
         proc.kill()
         th.join(10)
         assert not th.is_alive()
         assert len(errors) == 1 and isinstance(errors[0], RocObjectNotFound), errors
         assert "went away" in str(errors[0]) or "registered" in str(errors[0])
+        victim_client.close()
     finally:
         stop_process(proc)
 
@@ -134,12 +142,13 @@ def test_abandoned_in_process_server_is_expired(broker, serve, client):
     server.abandon()  # closes without DISCONNECT
     with pytest.raises(RocObjectNotFound):
         client["ghost"].add(1)
-    assert broker.stats["expired_workers"] >= 1
+    # The direct path may report the loss before the broker expires the silent worker.
+    until(lambda: broker.stats["expired_workers"] >= 1, what="worker expired by the broker")
 
 
 def test_broker_restart_workers_reregister_and_client_recovers(broker, serve, endpoints):
     serve("cam", Camera())
-    c = RocClient(endpoints, timeout=3.0)
+    c = RocClient(endpoints, timeout=3.0, direct=False)
     cam = c["cam"]
     assert cam.add(1) == 2
     broker.stop()  # sends DISCONNECT to workers
@@ -158,6 +167,19 @@ def test_broker_restart_workers_reregister_and_client_recovers(broker, serve, en
     finally:
         b2.stop()
         c.close()
+
+
+def test_direct_path_keeps_working_while_the_broker_is_down(broker, serve, endpoints):
+    serve("cam", Camera())
+    c = RocClient(endpoints, timeout=3.0)
+    cam = c["cam"]
+    assert cam.add(1) == 2
+    assert isinstance(c.transport, ZmqRocTransport)
+    assert c.transport.direct_route("cam") is not None
+    broker.stop()
+    assert cam.add(2) == 3  # the broker is only the rendezvous
+    assert c.transport.direct_calls >= 2
+    c.close()
 
 
 def test_worker_protocol_violations_get_disconnect(endpoints, broker, camera):

@@ -115,7 +115,9 @@ def test_status_tree_merges_and_waits_for_a_predicate(endpoints):
     upd = RocStatusUpdater(endpoints)
     tree = StatusTree(status_feed(endpoints, "robot"), mask="robot")
     try:
+        # Each subscription prefix reaches the publisher on its own: wait for both we use.
         assert upd.wait_for_subscriber("robot", 5)
+        assert upd.wait_for_subscriber("robot.battery", 5)
         upd.emit("robot", {"battery": 90, "pose": {"x": 0}})
         upd.emit("robot.pose.y", 2)
         for level in (80, 70, 60):

@@ -3,120 +3,21 @@
 from __future__ import annotations
 
 import itertools
-import threading
-import time
 from typing import Any
 
 import zmq
 
-from ..common.transports import RocTransport
-from .endpoints import Endpoints
-from .protocol import (
-    MDPC,
-    MMI_PREFIX,
+from ...common.clock import Clock, default_clock
+from ...common.transports import RocTransport
+from ..endpoints import Endpoints
+from ..protocol import (
     RemoteAttributeError,
     RocError,
     RocTimeout,
-    dumps,
     error_from_response,
-    loads,
     make_params,
 )
-
-
-class ZmqRocTransport:
-    """The real RocTransport: a 7/MDP client on a DEALER socket (Lazy Pirate on timeout).
-
-    One request is in flight at a time (a lock serialises threads). On timeout the socket is
-    closed and replaced, so a late reply can never be mistaken for a later call's; replies whose
-    JSON-RPC id does not match are discarded as stale. ``retries`` re-sends the same request
-    (same id) on a fresh socket that many times before raising :class:`RocTimeout`; each attempt
-    gets the full timeout. The default (0) never re-sends, since calls need not be idempotent.
-
-    Requests to ``mmi.*`` services send ``params[0]`` as the raw MMI body and return
-    ``{"jsonrpc": "2.0", "id": <id>, "result": "<status code>"}``.
-    """
-
-    def __init__(self, address: Endpoints | str, ctx: zmq.Context | None = None,
-                 retries: int = 0) -> None:
-        self.address = address.rocBroker if isinstance(address, Endpoints) else address
-        self.ctx = ctx or zmq.Context.instance()
-        self.retries = retries
-        self._lock = threading.Lock()
-        self._sock: zmq.Socket | None = None
-        self.timeouts = 0
-        self.stale = 0
-        self._rcvtimeo = -1
-
-    def _socket(self) -> zmq.Socket:
-        if self._sock is None:
-            sock = self.ctx.socket(zmq.DEALER)
-            sock.linger = 0
-            sock.connect(self.address)
-            self._sock = sock
-            self._rcvtimeo = -1
-        return self._sock
-
-    def _reset(self) -> None:
-        if self._sock is not None:
-            self._sock.close(0)
-            self._sock = None
-
-    def request(self, object_id: str, message: dict[str, Any], timeout: float) -> dict[str, Any]:
-        """Send ``message`` to ``object_id``; return the reply or raise :class:`RocTimeout`."""
-        service = object_id.encode()
-        mmi = service.startswith(MMI_PREFIX)
-        if mmi:
-            params = message.get("params") or [""]
-            body = str(params[0]).encode()
-        else:
-            body = dumps(message)
-        rid = message.get("id")
-        with self._lock:
-            for _attempt in range(self.retries + 1):
-                sock = self._socket()
-                sock.send_multipart([b"", MDPC, service, body])
-                deadline = time.monotonic() + timeout
-                while True:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        break
-                    ms = max(1, int(remaining * 1000))
-                    if ms != self._rcvtimeo:  # blocking recv with a timeout: no extra poll
-                        sock.rcvtimeo = self._rcvtimeo = ms
-                    try:
-                        frames = sock.recv_multipart()
-                    except zmq.Again:
-                        break
-                    if len(frames) < 4 or frames[0] or frames[1] != MDPC or frames[2] != service:
-                        self.stale += 1
-                        continue
-                    if mmi:
-                        return {"jsonrpc": "2.0", "id": rid,
-                                "result": frames[3].decode(errors="replace")}
-                    try:
-                        reply = loads(frames[3])
-                    except (ValueError, UnicodeDecodeError):
-                        self.stale += 1
-                        continue
-                    if not isinstance(reply, dict):
-                        self.stale += 1
-                        continue
-                    if reply.get("id") != rid and not (reply.get("id") is None
-                                                       and "error" in reply):
-                        self.stale += 1
-                        continue
-                    return reply
-                self.timeouts += 1
-                self._reset()
-        raise RocTimeout(
-            f"ROC call {object_id}.{message.get('method')} got no reply within {timeout:g} s "
-            f"(broker {self.address})")
-
-    def close(self) -> None:
-        """Close the socket."""
-        with self._lock:
-            self._reset()
+from .transport import ZmqRocTransport
 
 
 class RemoteMethod:
@@ -195,11 +96,13 @@ class RocClient:
 
     def __init__(self, broker_addr: Endpoints | str, ctx: zmq.Context | None = None,
                  timeout: float = 2.0, *, transport: RocTransport | None = None,
-                 retries: int = 0) -> None:
+                 retries: int = 0, direct: bool = True, clock: Clock | None = None) -> None:
         self.address = broker_addr.rocBroker if isinstance(broker_addr, Endpoints) else (
             broker_addr)
         self.timeout = timeout
-        self.transport: RocTransport = transport or ZmqRocTransport(self.address, ctx, retries)
+        self.transport: RocTransport = transport or ZmqRocTransport(
+            self.address, ctx, retries, direct=direct, clock=clock)
+        self._clock = clock
         self._ids = itertools.count(1)
 
     def __getitem__(self, objectId: str) -> RocProxy:
@@ -228,19 +131,23 @@ class RocClient:
         return self.call("mmi.service", "mmi.service", [objectId], timeout) == "200"
 
     def wait_for_object(self, objectId: str, timeout: float = 10.0) -> None:
-        """Block until ``objectId`` is registered at the broker (bounded; raises RocTimeout)."""
-        deadline = time.monotonic() + timeout
+        """Block until ``objectId`` is registered at the broker (bounded; raises RocTimeout).
+
+        The back-off sleeps and the deadline are on the shared clock.
+        """
+        clock = self._clock or default_clock()
+        deadline = clock.monotonic() + timeout
         delay = 0.005
         while True:
-            remaining = deadline - time.monotonic()
+            remaining = deadline - clock.monotonic()
             if remaining <= 0:
                 raise RocTimeout(f"ROC object {objectId!r} not registered within {timeout:g} s")
             try:
                 if self.exists(objectId, timeout=min(remaining, self.timeout)):
                     return
             except RocTimeout:
-                continue
-            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+                pass  # the broker did not answer in time: back off like any miss
+            clock.sleep(min(delay, max(0.0, deadline - clock.monotonic())))
             delay = min(delay * 2, 0.1)
 
     def close(self) -> None:
