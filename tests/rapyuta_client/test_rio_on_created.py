@@ -55,7 +55,7 @@ def test_on_created_gets_the_id_on_success_too(sandbox: Sandbox, client: Client)
 
 def test_no_call_when_the_create_itself_fails(sandbox: Sandbox, client: Client) -> None:
     seen: list[str] = []
-    sandbox.fault(kind="status", status=503, method="POST", path="^/routednetwork$", count=1)
+    sandbox.fault(kind="status", status=400, method="POST", path="^/routednetwork$", count=1)
     with pytest.raises(APIError):
         client.create_cloud_routed_network("net-x", ROSDistro.NOETIC, True,
                                            on_created=seen.append)
