@@ -39,8 +39,16 @@ from .enums import (
 from .errors import *  # noqa: F403
 from .errors import __all__ as _errors
 from .manifest import load_manifest, validate_manifest
+from .native_network import InternalDeploymentStatus, NativeNetwork
 from .package import Package, Plan
-from .provision import ExecutableMount, NativeNetwork, ProvisionConfiguration, StaticRoute
+from .persistent_volumes import (
+    DiskCapacity,
+    DiskType,
+    PersistentVolumes,
+    VolumeInstance,
+    VolumeInstanceStatus,
+)
+from .provision import ExecutableMount, ProvisionConfiguration
 from .rosbag import (
     OverrideOptions,
     ROSBagCompression,
@@ -53,6 +61,7 @@ from .rosbag import (
     UploadOptions,
 )
 from .routed_network import Limits, Parameters, RoutedNetwork, RoutedNetworkLimits
+from .static_route import StaticRoute
 
 __all__ = [
     "Client", "DEFAULT_HOSTS", "Deployment", "DeploymentStatus", "Device", "Command",
@@ -64,4 +73,6 @@ __all__ = [
     "OverrideOptions", "ROSBagCompression", "ROSBagJob", "ROSBagOnDemandUploadOptions",
     "ROSBagOptions", "ROSBagTimeRange", "ROSBagUploadTypes", "TopicOverrideInfo", "UploadOptions",
     "Limits", "Parameters", "RoutedNetwork", "RoutedNetworkLimits", *_errors,
+    "InternalDeploymentStatus", "DiskCapacity", "DiskType", "PersistentVolumes", "VolumeInstance",
+    "VolumeInstanceStatus",
 ]

@@ -27,6 +27,7 @@ from .errors import (
     InvalidParameterException,
     PackageNotFound,
 )
+from .families import _FamiliesMixin
 from .manifest import load_manifest, validate_manifest
 from .package import Package
 from .routed_network import Parameters, RoutedNetwork
@@ -73,7 +74,7 @@ def fetch_package_info(rest: Rest, package_id: str) -> dict[str, Any]:
     return info
 
 
-class Client:
+class Client(_FamiliesMixin):
     """Access to routed networks, packages, deployments and devices of one project."""
 
     def __init__(

@@ -1,0 +1,120 @@
+"""The official rapyuta-io 1.17.1 SDK drives the sandbox through the resource families."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ._families import ros_cloud_manifest, ros_device_manifest
+from ._support import PROJECT, TOKEN, Sandbox
+
+rapyuta_io = pytest.importorskip("rapyuta_io")
+from rapyuta_io.clients.native_network import NativeNetwork  # noqa: E402
+from rapyuta_io.clients.native_network import Parameters as NativeParameters  # noqa: E402
+from rapyuta_io.clients.package import ExecutableMount, ROSDistro, Runtime  # noqa: E402
+from rapyuta_io.clients.persistent_volumes import DiskCapacity, DiskType  # noqa: E402
+from rapyuta_io.utils import error as rio_error  # noqa: E402
+from rapyuta_io.utils import settings  # noqa: E402
+
+POLL = {"retry_count": 200, "sleep_interval": 0.05}
+
+
+@pytest.fixture
+def sdk(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """An SDK Client pointed at the sandbox; the process-global host config is restored."""
+    monkeypatch.delenv("RIO_CONFIG", raising=False)
+    saved = dict(settings.default_host_config)
+    settings.default_host_config.update(
+        catalog_host=sandbox.url, core_api_host=sandbox.url, rip_host=sandbox.url)
+    try:
+        yield rapyuta_io.Client(auth_token=TOKEN, project=PROJECT)
+    finally:
+        settings.default_host_config.clear()
+        settings.default_host_config.update(saved)
+
+
+def test_native_network_flow(sdk: Any, sandbox: Sandbox) -> None:
+    net = sdk.create_native_network(NativeNetwork("sdk-nn", Runtime.CLOUD, ROSDistro.NOETIC))
+    assert net.guid.startswith("nn-") and net.runtime == Runtime.CLOUD
+    assert net.internal_deployment_status.phase in ("In progress", "Provisioning")
+    net.poll_native_network_till_ready(**POLL)
+    fresh = sdk.get_native_network(net.guid)
+    assert fresh.internal_deployment_status.phase == "Succeeded"
+    assert fresh.internal_deployment_status.status == "Running"
+    assert [n.guid for n in sdk.list_native_networks()] == [net.guid]
+
+    pkg = sdk.get_package(sdk.create_package(ros_cloud_manifest())["packageId"])
+    cfg = pkg.get_provision_configuration()
+    cfg.add_native_network(fresh)
+    dep = pkg.provision("sdk-nn-dep", cfg)
+    dep.poll_deployment_till_ready(**POLL)
+    with pytest.raises(rio_error.ConflictError):
+        sdk.delete_native_network(net.guid)
+    dep.deprovision()
+    sdk.delete_native_network(net.guid)
+    with pytest.raises(rio_error.ResourceNotFoundError):
+        sdk.get_native_network(net.guid)
+
+    sandbox.app.families.fail_next_native_network("failed")
+    failed = sdk.create_native_network(NativeNetwork("sdk-fail", Runtime.CLOUD, ROSDistro.MELODIC))
+    with pytest.raises(rio_error.DeploymentNotRunningException):
+        failed.poll_native_network_till_ready(**POLL)
+
+
+def test_device_native_network(sdk: Any) -> None:
+    device = sdk.get_device("5e1f7c2a-0001-4a6b-9d3e-a1b2c3d4e501")
+    params = NativeParameters(device=device, network_interface="eth0")
+    net = sdk.create_native_network(NativeNetwork("sdk-dev-nn", Runtime.DEVICE,
+                                                  ROSDistro.MELODIC, params))
+    assert net.parameters.device_id == device.uuid
+    assert net.parameters.network_interface == "eth0"
+
+
+def test_volume_flow(sdk: Any, sandbox: Sandbox) -> None:
+    pv = sdk.get_persistent_volume()
+    vol = pv.create_volume_instance("sdk-vol", DiskCapacity.GiB_4, DiskType.SSD)
+    assert vol.packageId == "io-public-persistent-volume"
+    status = vol.poll_deployment_till_ready(**POLL)
+    assert (status.phase, status.status) == ("Succeeded", "Running")
+    assert [v.deploymentId for v in pv.get_all_volume_instances()] == [vol.deploymentId]
+    assert sdk.get_volume_instance(vol.deploymentId).name == "sdk-vol"
+    assert sdk.get_all_deployments() == []  # the SDK drops volume deployments
+
+    pkg = sdk.get_package(sdk.create_package(ros_cloud_manifest())["packageId"])
+    cfg = pkg.get_provision_configuration()
+    cfg.mount_volume("talker", volume=vol,
+                     executable_mounts=[ExecutableMount("talkerExec", "/data", "sub")])
+    dep = pkg.provision("sdk-vol-dep", cfg)
+    dep.poll_deployment_till_ready(**POLL)
+    with pytest.raises(rio_error.ConflictError):
+        vol.destroy_volume_instance()
+    dep.deprovision()
+    assert vol.destroy_volume_instance()
+    assert pv.get_all_volume_instances() == []
+
+
+def test_static_route_flow(sdk: Any) -> None:
+    route = sdk.create_static_route("sdk-route")
+    assert route.urlPrefix == "sdk-route" and route.urlString.endswith(".ep-r.io")
+    assert sdk.get_static_route(route.guid).urlString == route.urlString
+    assert sdk.get_static_route_by_name("sdk-route").guid == route.guid
+    assert sdk.get_static_route_by_name("nothing") is None
+    assert [r.guid for r in sdk.get_all_static_routes()] == [route.guid]
+    pkg = sdk.get_package(sdk.create_package(ros_cloud_manifest(endpoints=True))["packageId"])
+    cfg = pkg.get_provision_configuration()
+    cfg.add_static_route("talker", "web", route)
+    dep = pkg.provision("sdk-sr-dep", cfg)
+    dep.poll_deployment_till_ready(**POLL)
+    with pytest.raises(rio_error.ConflictError):
+        sdk.delete_static_route(route.guid)
+    dep.deprovision()
+    assert route.delete() is True
+    assert sdk.get_all_static_routes() == []
+    with pytest.raises(rio_error.BadRequestError):
+        sdk.create_static_route("NO")
+
+
+_ = (Path, ros_device_manifest)
