@@ -50,9 +50,15 @@ from .persistent_volumes import (
 )
 from .provision import ExecutableMount, ProvisionConfiguration
 from .rosbag import (
+    ComponentType,
     OverrideOptions,
+    ROSBagBlob,
+    ROSBagBlobError,
+    ROSBagBlobStatus,
     ROSBagCompression,
+    ROSBagInfo,
     ROSBagJob,
+    ROSBagJobStatus,
     ROSBagOnDemandUploadOptions,
     ROSBagOptions,
     ROSBagTimeRange,
@@ -74,5 +80,6 @@ __all__ = [
     "ROSBagOptions", "ROSBagTimeRange", "ROSBagUploadTypes", "TopicOverrideInfo", "UploadOptions",
     "Limits", "Parameters", "RoutedNetwork", "RoutedNetworkLimits", *_errors,
     "InternalDeploymentStatus", "DiskCapacity", "DiskType", "PersistentVolumes", "VolumeInstance",
-    "VolumeInstanceStatus",
+    "VolumeInstanceStatus", "ComponentType", "ROSBagBlob", "ROSBagBlobError", "ROSBagBlobStatus",
+    "ROSBagInfo", "ROSBagJobStatus",
 ]

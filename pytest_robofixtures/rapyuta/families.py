@@ -8,6 +8,8 @@ the teardown of a resource even when the read after it fails.
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +17,7 @@ from .deployment import VOLUME_PACKAGE_ID
 from .errors import APIError, InvalidParameterException, PackageNotFound, ResourceNotFoundError
 from .native_network import NATIVE_NETWORK_PATH, NativeNetwork
 from .persistent_volumes import PersistentVolumes, VolumeInstance
+from .rosbag import ROSBagBlob, ROSBagBlobStatus, ROSBagJob, ROSBagJobStatus
 from .static_route import STATIC_ROUTE_PATH, StaticRoute, core_call, delete_static_route
 
 if TYPE_CHECKING:
@@ -42,6 +45,21 @@ def _str_list(value: Any, what: str) -> list[str] | None:
     if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
         raise InvalidParameterException(f"{what} needs to be a list of string; got {value!r}")
     return value
+
+
+def _enum_list(value: Any, enum_cls: Any, what: str) -> list[str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(x, enum_cls) for x in value):
+        raise InvalidParameterException(
+            f"{what} needs to be a list of {enum_cls.__name__}; got {value!r}")
+    return [x.value for x in value]
+
+
+def _query(**lists: list[str] | None) -> dict[str, list[str]] | None:
+    """Query parameters from the non-empty lists (repeated keys on the wire)."""
+    params = {key: value for key, value in lists.items() if value}
+    return params or None
 
 
 class _FamiliesMixin:
@@ -159,3 +177,129 @@ class _FamiliesMixin:
         """Delete a static route by guid."""
         _guid_arg(route_guid, "route_guid")
         delete_static_route(self._rest, route_guid)
+
+    # -- rosbag jobs and blobs --------------------------------------------------------------
+    def _jobs(self, body: Any) -> list[ROSBagJob]:
+        return [ROSBagJob.deserialize(j, self._rest) for j in body or []]
+
+    def get_rosbag_job(self, guid: str) -> ROSBagJob:
+        """A rosbag job by guid."""
+        _guid_arg(guid)
+        return ROSBagJob.deserialize(self._rest.catalog("GET", f"/rosbag-jobs/job/{guid}"),
+                                     self._rest)
+
+    def create_rosbag_job(self, rosbag_job: ROSBagJob, *,
+                          on_created: OnCreated = None) -> ROSBagJob:
+        """Start recording on a running deployment (``POST /rosbag-jobs/{deployment_id}``)."""
+        if not isinstance(rosbag_job, ROSBagJob):
+            raise InvalidParameterException(
+                "rosbag job must be non-empty and of type pytest_robofixtures.rapyuta.ROSBagJob")
+        if not rosbag_job.deployment_id or not isinstance(rosbag_job.deployment_id, str):
+            raise InvalidParameterException("deployment id must be non empty string")
+        if not rosbag_job.component_instance_id or not isinstance(
+                rosbag_job.component_instance_id, str):
+            raise InvalidParameterException(
+                "component instance id must be non empty string: see "
+                "deployment.componentInfo[i].componentInstanceID")
+        path = f"/rosbag-jobs/{rosbag_job.deployment_id}"
+        body = self._rest.catalog("POST", path, json_body=rosbag_job.serialize())
+        guid = _new_guid(body, f"POST {path}")
+        if on_created is not None:
+            on_created(guid)
+        return ROSBagJob.deserialize(body, self._rest)
+
+    def list_rosbag_jobs(self, deployment_id: str, component_instance_ids: list[str] | None = None,
+                         guids: list[str] | None = None,
+                         statuses: list[ROSBagJobStatus] | None = None) -> list[ROSBagJob]:
+        """The rosbag jobs of a deployment, filtered by component instance, guid and status."""
+        _guid_arg(deployment_id, "deployment id")
+        insts = _str_list(component_instance_ids, "component_instance_ids")
+        ids = _str_list(guids, "guids")
+        states = _enum_list(statuses, ROSBagJobStatus, "statuses")
+        if ids is not None and insts:
+            raise InvalidParameterException("only guid or component_instance_id should be present")
+        params = _query(guid=ids, componentInstanceID=insts, status=states)
+        return self._jobs(self._rest.catalog("GET", f"/rosbag-jobs/{deployment_id}",
+                                             params=params))
+
+    def list_rosbag_jobs_in_project(self, device_ids: list[str]) -> list[ROSBagJob]:
+        """The rosbag jobs recording on the given devices."""
+        if not _str_list(device_ids, "device_ids"):
+            raise InvalidParameterException("device_ids need to be a non-empty list of string")
+        return self._jobs(self._rest.catalog("GET", "/rosbag-jobs",
+                                             params={"deviceID": device_ids}))
+
+    def stop_rosbag_jobs(self, deployment_id: str, component_instance_ids: list[str] | None = None,
+                         guids: list[str] | None = None) -> None:
+        """Stop the rosbag jobs of a deployment (all, or those of instances or guids)."""
+        _guid_arg(deployment_id, "deployment id")
+        insts = _str_list(component_instance_ids, "component_instance_ids")
+        ids = _str_list(guids, "guids")
+        if ids and insts:
+            raise InvalidParameterException("only guid or component_instance_id should be present")
+        self._rest.catalog("PATCH", f"/rosbag-jobs/{deployment_id}",
+                           params=_query(guid=ids, componentInstanceID=insts))
+
+    def list_rosbag_blobs(self, guids: list[str] | None = None,
+                          deployment_ids: list[str] | None = None,
+                          component_instance_ids: list[str] | None = None,
+                          job_ids: list[str] | None = None,
+                          statuses: list[ROSBagBlobStatus] | None = None,
+                          device_ids: list[str] | None = None) -> list[ROSBagBlob]:
+        """Recorded bags, filtered by one of guid, deployment, component instance or job."""
+        lists = {"guids": _str_list(guids, "guids"),
+                 "deployment_ids": _str_list(deployment_ids, "deployment_ids"),
+                 "component_instance_ids": _str_list(component_instance_ids,
+                                                     "component_instance_ids"),
+                 "job_ids": _str_list(job_ids, "job_ids")}
+        states = _enum_list(statuses, ROSBagBlobStatus, "statuses")
+        devices = _str_list(device_ids, "device_ids")
+        if sum(1 for v in lists.values() if v) > 1:
+            raise InvalidParameterException(
+                "only one of deployment_ids, component_instance_ids, guids or job_ids should be "
+                "present")
+        params = _query(guid=lists["guids"], deploymentID=lists["deployment_ids"],
+                        componentInstanceID=lists["component_instance_ids"],
+                        status=states, jobID=lists["job_ids"], deviceID=devices)
+        body = self._rest.catalog("GET", "/rosbag-blobs", params=params)
+        return [ROSBagBlob.deserialize(b, self._rest) for b in body or []]
+
+    def download_rosbag_blob(self, guid: str, filename: str | None = None,
+                             download_dir: str | None = None) -> str:
+        """Download a bag to ``download_dir/filename`` (default: the server's file name).
+
+        Returns the path written (the SDK returns None). The signed storage URL is fetched
+        without the platform's Authorization header, as storage services expect.
+        """
+        _guid_arg(guid)
+        body = self._rest.catalog("GET", f"/rosbag-blobs/{guid}/file")
+        url = body.get("url") if isinstance(body, dict) else None
+        if not isinstance(url, str) or not url:
+            raise APIError(f"GET /rosbag-blobs/{guid}/file: no url in {str(body)[:200]}")
+        try:
+            resp = self._rest.session.get(url, stream=True,
+                                          headers={"Authorization": None, "project": None})
+        except Exception as exc:
+            raise APIError(f"downloading rosbag blob {guid} from its signed URL failed: "
+                           f"{exc}") from exc
+        with resp:
+            if resp.status_code != 200:
+                raise APIError(f"downloading rosbag blob {guid}: the signed URL answered "
+                               f"{resp.status_code}: {resp.text[:200]}",
+                               status_code=resp.status_code)
+            if not filename:
+                found = re.findall("filename=(.+)", resp.headers.get("Content-Disposition", ""))
+                if not found:
+                    raise APIError(f"rosbag blob {guid}: no file name in the download answer; "
+                                   "pass filename=")
+                filename = found[0].strip().strip('"')
+            path = os.path.join(download_dir, filename) if download_dir else filename
+            with open(path, "wb") as out:
+                for chunk in resp.iter_content(1024 * 1024):
+                    out.write(chunk)
+        return path
+
+    def delete_rosbag_blob(self, guid: str) -> None:
+        """Delete a recorded bag."""
+        _guid_arg(guid)
+        self._rest.catalog("DELETE", f"/rosbag-blobs/{guid}")

@@ -9,13 +9,23 @@ from typing import Any
 import pytest
 
 from ._families import ros_cloud_manifest, ros_device_manifest
-from ._support import PROJECT, TOKEN, Sandbox
+from ._support import PROJECT, TOKEN, Sandbox, wait_for
 
 rapyuta_io = pytest.importorskip("rapyuta_io")
 from rapyuta_io.clients.native_network import NativeNetwork  # noqa: E402
 from rapyuta_io.clients.native_network import Parameters as NativeParameters  # noqa: E402
 from rapyuta_io.clients.package import ExecutableMount, ROSDistro, Runtime  # noqa: E402
 from rapyuta_io.clients.persistent_volumes import DiskCapacity, DiskType  # noqa: E402
+from rapyuta_io.clients.rosbag import (  # noqa: E402
+    ROSBagBlobStatus,
+    ROSBagJob,
+    ROSBagJobStatus,
+    ROSBagOnDemandUploadOptions,
+    ROSBagOptions,
+    ROSBagTimeRange,
+    ROSBagUploadTypes,
+    UploadOptions,
+)
 from rapyuta_io.utils import error as rio_error  # noqa: E402
 from rapyuta_io.utils import settings  # noqa: E402
 
@@ -117,4 +127,57 @@ def test_static_route_flow(sdk: Any) -> None:
         sdk.create_static_route("NO")
 
 
-_ = (Path, ros_device_manifest)
+def _wait_job(sdk: Any, guid: str, status: Any) -> None:
+    wait_for(lambda: sdk.get_rosbag_job(guid).status == status, what=f"job {status}")
+
+
+def test_rosbag_flow(sdk: Any, sandbox: Sandbox, tmp_path: Path) -> None:
+    pkg = sdk.get_package(sdk.create_package(ros_cloud_manifest())["packageId"])
+    dep = pkg.provision("sdk-bag", pkg.get_provision_configuration())
+    dep.poll_deployment_till_ready(**POLL)
+    dep.refresh()
+    inst = dep.componentInfo[0].componentInstanceID
+    job = sdk.create_rosbag_job(ROSBagJob("sdk-job", ROSBagOptions(topics=["/chatter"]),
+                                          deployment_id=dep.deploymentId,
+                                          component_instance_id=inst))
+    assert job.status == ROSBagJobStatus.STARTING and job.guid.startswith("job-")
+    _wait_job(sdk, job.guid, ROSBagJobStatus.RUNNING)
+    assert [j.guid for j in sdk.list_rosbag_jobs(dep.deploymentId,
+                                                 statuses=[ROSBagJobStatus.RUNNING])] == [job.guid]
+    sdk.stop_rosbag_jobs(dep.deploymentId, guids=[job.guid])
+    _wait_job(sdk, job.guid, ROSBagJobStatus.STOPPED)
+    blob = sdk.list_rosbag_blobs(job_ids=[job.guid])[0]
+    blob.poll_till_ready(retry_count=200, sleep_interval=0.05)
+    assert blob.status == ROSBagBlobStatus.UPLOADED
+    assert blob.info.topics[0].name == "/chatter" and blob.job.name == "sdk-job"
+    sdk.download_rosbag_blob(blob.guid, download_dir=str(tmp_path))
+    assert (tmp_path / "sdk-job_0.bag").read_bytes().startswith(b"#ROSBAG V2.0")
+    sdk.delete_rosbag_blob(blob.guid)
+    assert sdk.list_rosbag_blobs(deployment_ids=[dep.deploymentId]) == []
+    with pytest.raises(rio_error.ResourceNotFoundError):
+        sdk.get_rosbag_job("job-missing")
+
+
+def test_device_rosbag_on_demand(sdk: Any, sandbox: Sandbox) -> None:
+    pkg = sdk.get_package(sdk.create_package(ros_device_manifest())["packageId"])
+    cfg = pkg.get_provision_configuration()
+    cfg.add_device("listener", sdk.get_device("5e1f7c2a-0001-4a6b-9d3e-a1b2c3d4e501"))
+    dep = pkg.provision("sdk-dev-bag", cfg)
+    dep.poll_deployment_till_ready(**POLL)
+    dep.refresh()
+    inst = dep.componentInfo[0].componentInstanceID
+    with pytest.raises(rio_error.BadRequestError):
+        sdk.create_rosbag_job(ROSBagJob("j", ROSBagOptions(all_topics=True),
+                                        deployment_id=dep.deploymentId,
+                                        component_instance_id=inst))
+    job = sdk.create_rosbag_job(ROSBagJob("j", ROSBagOptions(all_topics=True),
+                                          deployment_id=dep.deploymentId,
+                                          component_instance_id=inst,
+                                          upload_options=UploadOptions()))
+    assert [j.guid for j in sdk.list_rosbag_jobs_in_project([job.device_id])] == [job.guid]
+    sdk.stop_rosbag_jobs(dep.deploymentId)
+    job.patch(ROSBagUploadTypes.ON_DEMAND, ROSBagOnDemandUploadOptions(ROSBagTimeRange(0, 5)))
+    sandbox.app.families.fail_next_rosbag_upload(0)
+    blob = sdk.list_rosbag_blobs(job_ids=[job.guid])[0]
+    blob.poll_till_ready(retry_count=200, sleep_interval=0.05)
+    blob.delete()
