@@ -67,6 +67,7 @@ from .rosbag import (
     UploadOptions,
 )
 from .routed_network import Limits, Parameters, RoutedNetwork, RoutedNetworkLimits
+from .secret import Secret, SecretConfigDocker, SecretType
 from .static_route import StaticRoute
 
 __all__ = [
@@ -81,5 +82,5 @@ __all__ = [
     "Limits", "Parameters", "RoutedNetwork", "RoutedNetworkLimits", *_errors,
     "InternalDeploymentStatus", "DiskCapacity", "DiskType", "PersistentVolumes", "VolumeInstance",
     "VolumeInstanceStatus", "ComponentType", "ROSBagBlob", "ROSBagBlobError", "ROSBagBlobStatus",
-    "ROSBagInfo", "ROSBagJobStatus",
+    "ROSBagInfo", "ROSBagJobStatus", "Secret", "SecretConfigDocker", "SecretType",
 ]

@@ -18,6 +18,7 @@ from .errors import APIError, InvalidParameterException, PackageNotFound, Resour
 from .native_network import NATIVE_NETWORK_PATH, NativeNetwork
 from .persistent_volumes import PersistentVolumes, VolumeInstance
 from .rosbag import ROSBagBlob, ROSBagBlobStatus, ROSBagJob, ROSBagJobStatus
+from .secret import SECRET_PATH, Secret, delete_secret
 from .static_route import STATIC_ROUTE_PATH, StaticRoute, core_call, delete_static_route
 
 if TYPE_CHECKING:
@@ -303,3 +304,42 @@ class _FamiliesMixin:
         """Delete a recorded bag."""
         _guid_arg(guid)
         self._rest.catalog("DELETE", f"/rosbag-blobs/{guid}")
+
+    # -- secrets ----------------------------------------------------------------------------
+    def create_secret(self, secret: Secret, *, on_created: OnCreated = None) -> Secret:
+        """Create a secret in the project (``POST /api/secret/create``)."""
+        if not isinstance(secret, Secret):
+            raise InvalidParameterException(
+                "secret must be non-empty and of type pytest_robofixtures.rapyuta.Secret")
+        path = f"{SECRET_PATH}/create"
+        body = core_call(self._rest, "POST", path, json_body=secret.serialize())
+        guid = _new_guid(body, f"POST {path}")
+        if on_created is not None:
+            on_created(guid)
+        return Secret.deserialize(body, self._rest)
+
+    def list_secrets(self) -> list[Secret]:
+        """The project's secrets (names and types; the credentials are never returned)."""
+        body = core_call(self._rest, "GET", f"{SECRET_PATH}/list")
+        return [Secret.deserialize(s, self._rest) for s in body or []]
+
+    def get_secret(self, guid: str) -> Secret:
+        """A secret by guid."""
+        _guid_arg(guid)
+        return Secret.deserialize(core_call(self._rest, "GET", f"{SECRET_PATH}/{guid}/get"),
+                                  self._rest)
+
+    def update_secret(self, guid: str, secret: Secret) -> Secret:
+        """Replace the credentials of the secret ``guid``."""
+        _guid_arg(guid)
+        if not isinstance(secret, Secret):
+            raise InvalidParameterException(
+                "secret must be non-empty and of type pytest_robofixtures.rapyuta.Secret")
+        body = core_call(self._rest, "PUT", f"{SECRET_PATH}/{guid}/update",
+                         json_body=secret.serialize())
+        return Secret.deserialize(body, self._rest)
+
+    def delete_secret(self, guid: str) -> None:
+        """Delete a secret by guid."""
+        _guid_arg(guid)
+        delete_secret(self._rest, guid)

@@ -23,10 +23,15 @@ router, lock, id generator, delay and phase clock, and answering like the platfo
   signed URL as a small stand-in bag file (the ``#ROSBAG V2.0`` magic line, then a JSON
   description of what was recorded), not a bag a ROS tool can read.
   ``fail_next_rosbag_upload()`` makes the next blob end in ``Error``.
+- ``/api/secret/...`` (core host): docker registry secrets (``kubernetes.io/dockercfg``, the
+  base64 ``.dockercfg`` is checked; credentials are never sent back). An executable with a
+  ``docker`` image and a ``secret`` refers to one; provisioning refuses an unknown one (400).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import hashlib
 import hmac
@@ -52,6 +57,8 @@ DISK_CAPACITIES = (4, 8, 16, 32, 64, 128, 256, 512)
 DISK_TYPES = ("ssd",)
 STATIC_ROUTE_DOMAIN = "ep-r.io"
 _ROUTE_PREFIX = re.compile(r"^[a-z][a-z0-9-]*$")
+_SECRET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]+[a-z0-9]$")
+DOCKER_SECRET = "kubernetes.io/dockercfg"
 OUTCOMES = ("ok", "stuck", "failed")
 ROS_DISTROS = ("kinetic", "melodic", "noetic")
 RESTART_POLICIES = ("always", "no", "on-failure")
@@ -80,6 +87,7 @@ class Families:
         self.static_routes: dict[str, dict[str, Any]] = {}
         self.jobs: dict[str, dict[str, Any]] = {}
         self.blobs: dict[str, dict[str, Any]] = {}
+        self.secrets: dict[str, dict[str, Any]] = {}
         self._next_native: deque[str] = deque()
         self._next_upload_fails = 0
         self._materialized: set[str] = set()
@@ -119,6 +127,11 @@ class Families:
             ("/rosbag-blobs/<guid>/file", self.blob_url, ["GET"]),
             ("/rosbag-blobs/<guid>/retry", self.retry_blob, ["POST"]),
             ("/_files/rosbags/<guid>", self.serve_blob, ["GET"]),
+            ("/api/secret/create", self.create_secret, ["POST"]),
+            ("/api/secret/list", self.list_secrets, ["GET"]),
+            ("/api/secret/<guid>/get", self.get_secret, ["GET"]),
+            ("/api/secret/<guid>/update", self.update_secret, ["PUT"]),
+            ("/api/secret/delete", self.delete_secret, ["DELETE"]),
         ]
 
     # -- knobs and views ------------------------------------------------------------------------
@@ -153,6 +166,7 @@ class Families:
                                 if self._job_status(j) not in ("Stopped", "Error")],
                 "rosbag_blobs": [{"id": g, "name": b["filename"]}
                                  for g, b in self.blobs.items()],
+                "secrets": [{"id": g, "name": r["name"]} for g, r in self.secrets.items()],
             }
         return {kind: live for kind, live in found.items() if live}
 
@@ -170,6 +184,11 @@ class Families:
                 return error(f"cloud native network {guid} does not bind to a network interface",
                              400)
         comps = {c["componentId"]: c for c in plan["components"]["components"]}
+        for comp in comps.values():
+            for exe in comp["executables"]:
+                problem = self._check_executable(comp, exe)
+                if problem is not None:
+                    return problem
         for dep in context.get("dependentDeployments") or []:
             target = deployments.get(str(dep.get("dependentDeploymentId"))) if isinstance(
                 dep, dict) else None
@@ -197,6 +216,16 @@ class Families:
                 if guid in used:
                     return error(f"static route {guid} is already used by deployment "
                                  f"{used[guid]}", 409)
+        return None
+
+    def _check_executable(self, comp: dict[str, Any], exe: dict[str, Any]) -> Response | None:
+        """A docker executable's pull secret must exist (and be a docker secret)."""
+        secret = exe.get("secret")
+        if secret and exe.get("docker"):
+            rec = self.secrets.get(str(secret))
+            if rec is None:
+                return error(f"executable {exe['name']} of component {comp['name']}: docker "
+                             f"secret {secret} not found", 400)
         return None
 
     def _check_mount(self, dep: dict[str, Any], target: dict[str, Any],
@@ -841,6 +870,109 @@ class Families:
                 return error(f"rosbag blob {guid} is {self._blob_status(blob)}, not Error", 400)
             blob["_fails"], blob["_t0"] = False, time.monotonic()
             return json_response({"status": self._blob_status(blob)})
+
+    # -- secrets (core host, raw JSON) ----------------------------------------------------------
+    def _secret_view(self, rec: dict[str, Any]) -> dict[str, Any]:
+        out = {k: copy.deepcopy(v) for k, v in rec.items() if not k.startswith("_")}
+        out.update(self.app._stamps(rec))
+        return out  # the credentials (``_data``) are never sent back
+
+    def _secret_body(self, request: Request) -> tuple[dict[str, Any], Response | None]:
+        body, bad = self._body(request)
+        if bad is not None:
+            return {}, bad
+        problem = _check_secret(body)
+        if problem is not None:
+            return {}, error(problem, 400)
+        return body, None
+
+    def create_secret(self, request: Request) -> Response:
+        """POST /api/secret/create {type, name, data}."""
+        body, bad = self._secret_body(request)
+        if bad is not None:
+            return bad
+        with self.app.lock:
+            if any(r["name"] == body["name"] for r in self.secrets.values()):
+                return error(f"secret {body['name']} already exists", 409)
+            guid = self.app._id("secret")
+            rec = self._new_rec(guid=guid, name=body["name"], type=body["type"],
+                                projectGUID=self.app._owner(), creator=CREATOR,
+                                _data=copy.deepcopy(body["data"]))
+            self.secrets[guid] = rec
+            return json_response(self._secret_view(rec))
+
+    def list_secrets(self, request: Request) -> Response:
+        """GET /api/secret/list."""
+        with self.app.lock:
+            return json_response([self._secret_view(r) for r in self.secrets.values()])
+
+    def get_secret(self, request: Request, guid: str) -> Response:
+        """GET /api/secret/{guid}/get."""
+        with self.app.lock:
+            rec = self.secrets.get(guid)
+            if rec is None:
+                return error(f"secret {guid} not found", 404)
+            return json_response(self._secret_view(rec))
+
+    def update_secret(self, request: Request, guid: str) -> Response:
+        """PUT /api/secret/{guid}/update {type, name, data}: new credentials, same name."""
+        body, bad = self._secret_body(request)
+        if bad is not None:
+            return bad
+        with self.app.lock:
+            rec = self.secrets.get(guid)
+            if rec is None:
+                return error(f"secret {guid} not found", 404)
+            if body["name"] != rec["name"]:
+                return error(f"a secret cannot be renamed ({rec['name']} -> {body['name']})", 400)
+            rec["_data"], rec["type"] = copy.deepcopy(body["data"]), body["type"]
+            return json_response(self._secret_view(rec))
+
+    def delete_secret(self, request: Request) -> Response:
+        """DELETE /api/secret/delete {guid}."""
+        body, bad = self._body(request)
+        if bad is not None:
+            return bad
+        guid = body.get("guid") if isinstance(body, dict) else None
+        with self.app.lock:
+            if self.secrets.pop(str(guid), None) is None:
+                return error(f"secret {guid} not found", 404)
+        return json_response({"success": True})
+
+    def docker_credentials(self, guid: str) -> dict[str, Any] | None:
+        """The registry credentials stored in a docker secret (for tests and builds)."""
+        with self.app.lock:
+            rec = self.secrets.get(guid)
+            if rec is None:
+                return None
+            cfg: dict[str, Any] = json.loads(base64.b64decode(rec["_data"][".dockercfg"]))
+            return cfg
+
+
+def _check_secret(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return "secret body must be a JSON object"
+    name = body.get("name")
+    if not isinstance(name, str) or not 3 <= len(name) <= 253 or not _SECRET_NAME.match(name):
+        return ("name must be 3 to 253 lower case alphanumeric characters or -, starting and "
+                f"ending with an alphanumeric character; got {name!r}")
+    if body.get("type") != DOCKER_SECRET:
+        return f"type must be {DOCKER_SECRET}"
+    data = body.get("data")
+    raw = data.get(".dockercfg") if isinstance(data, dict) else None
+    if not isinstance(raw, str):
+        return "data[.dockercfg] (base64 of the docker config JSON) is required"
+    try:
+        cfg = json.loads(base64.b64decode(raw, validate=True))
+    except (binascii.Error, ValueError):
+        return "data[.dockercfg] is not base64 of a JSON object"
+    if not isinstance(cfg, dict) or not cfg:
+        return "data[.dockercfg] must map a registry to its credentials"
+    for registry, creds in cfg.items():
+        if not isinstance(creds, dict) or not all(
+                isinstance(creds.get(k), str) and creds[k] for k in ("username", "password")):
+            return f"credentials of registry {registry} need a username and a password"
+    return None
 
 
 def _check_native(body: Any) -> str | None:

@@ -26,6 +26,7 @@ from rapyuta_io.clients.rosbag import (  # noqa: E402
     ROSBagUploadTypes,
     UploadOptions,
 )
+from rapyuta_io.clients.secret import Secret, SecretConfigDocker, SecretType  # noqa: E402
 from rapyuta_io.utils import error as rio_error  # noqa: E402
 from rapyuta_io.utils import settings  # noqa: E402
 
@@ -181,3 +182,28 @@ def test_device_rosbag_on_demand(sdk: Any, sandbox: Sandbox) -> None:
     blob = sdk.list_rosbag_blobs(job_ids=[job.guid])[0]
     blob.poll_till_ready(retry_count=200, sleep_interval=0.05)
     blob.delete()
+
+
+def test_secret_flow(sdk: Any, sandbox: Sandbox) -> None:
+    secret = sdk.create_secret(Secret("sdk-docker", SecretConfigDocker(
+        "user", "pass", "u@example.com")))
+    assert secret.secret_type == SecretType.DOCKER and secret.guid.startswith("secret-")
+    creds = sandbox.app.families.docker_credentials(secret.guid)
+    assert creds["https://index.docker.io/v1/"]["username"] == "user"
+    assert sdk.get_secret(secret.guid).name == "sdk-docker"
+    assert [s.guid for s in sdk.list_secrets()] == [secret.guid]
+    sdk.update_secret(secret.guid, Secret("sdk-docker", SecretConfigDocker(
+        "user2", "pass2", "u@example.com")))
+    assert sandbox.app.families.docker_credentials(secret.guid)[
+        "https://index.docker.io/v1/"]["username"] == "user2"
+    manifest = ros_cloud_manifest()
+    manifest["plans"][0]["components"][0]["executables"][0]["secret"] = secret.guid
+    pkg = sdk.get_package(sdk.create_package(manifest)["packageId"])
+    dep = pkg.provision("sdk-private", pkg.get_provision_configuration())
+    dep.poll_deployment_till_ready(**POLL)
+    dep.deprovision()
+    sdk.get_secret(secret.guid).delete()
+    with pytest.raises(rio_error.BadRequestError):
+        pkg.provision("sdk-private-2", pkg.get_provision_configuration())
+    with pytest.raises(rio_error.ResourceNotFoundError):
+        sdk.get_secret(secret.guid)
