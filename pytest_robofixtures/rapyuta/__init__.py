@@ -8,6 +8,19 @@
 
 from __future__ import annotations
 
+from .build import (
+    Build,
+    BuildFailed,
+    BuildOperation,
+    BuildOperationFailed,
+    BuildOperationInfo,
+    BuildOptions,
+    BuildStatus,
+    CatkinOption,
+    GithubWebhook,
+    SimulationOptions,
+    StrategyType,
+)
 from .client import DEFAULT_HOSTS, Client
 from .deployment import Deployment, DeploymentStatus
 from .device import Device
@@ -82,5 +95,7 @@ __all__ = [
     "Limits", "Parameters", "RoutedNetwork", "RoutedNetworkLimits", *_errors,
     "InternalDeploymentStatus", "DiskCapacity", "DiskType", "PersistentVolumes", "VolumeInstance",
     "VolumeInstanceStatus", "ComponentType", "ROSBagBlob", "ROSBagBlobError", "ROSBagBlobStatus",
-    "ROSBagInfo", "ROSBagJobStatus", "Secret", "SecretConfigDocker", "SecretType",
+    "ROSBagInfo", "ROSBagJobStatus", "Secret", "SecretConfigDocker", "SecretType", "Build",
+    "BuildFailed", "BuildOperation", "BuildOperationFailed", "BuildOperationInfo", "BuildOptions",
+    "BuildStatus", "CatkinOption", "GithubWebhook", "SimulationOptions", "StrategyType",
 ]

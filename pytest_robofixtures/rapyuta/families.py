@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .build import Build, BuildOperation, BuildStatus, build_operation
 from .deployment import VOLUME_PACKAGE_ID
 from .errors import APIError, InvalidParameterException, PackageNotFound, ResourceNotFoundError
 from .native_network import NATIVE_NETWORK_PATH, NativeNetwork
@@ -343,3 +344,51 @@ class _FamiliesMixin:
         """Delete a secret by guid."""
         _guid_arg(guid)
         delete_secret(self._rest, guid)
+
+    # -- builds -----------------------------------------------------------------------------
+    def create_build(self, build: Build, refresh: bool = True, *,
+                     on_created: OnCreated = None) -> Build:
+        """Create a build (``POST /build``); refreshed from the server unless ``refresh=False``."""
+        if not isinstance(build, Build):
+            raise InvalidParameterException(
+                "build must be non-empty and of type pytest_robofixtures.rapyuta.build.Build")
+        body = self._rest.catalog("POST", "/build", json_body=build._serialize())
+        build["guid"] = _new_guid(body, "POST /build")
+        build._rest = self._rest
+        if on_created is not None:
+            on_created(build["guid"])
+        if refresh:
+            build.refresh()
+        return build
+
+    def get_build(self, guid: str, include_build_requests: bool = False) -> Build:
+        """A build by guid (with its build requests if asked)."""
+        _guid_arg(guid)
+        if not isinstance(include_build_requests, bool):
+            raise InvalidParameterException("include_build_requests must be of bool type")
+        params = {"include_build_requests": True} if include_build_requests else None
+        build = Build._deserialize(self._rest.catalog("GET", f"/build/{guid}", params=params),
+                                   self._rest)
+        build.is_partial = False
+        return build
+
+    def list_builds(self, statuses: list[BuildStatus] | None = None) -> list[Build]:
+        """The project's builds, optionally only those in ``statuses``."""
+        if statuses is not None:
+            BuildStatus.validate(statuses)
+        params = {"status": [str(s) for s in statuses]} if statuses else None
+        body = self._rest.catalog("GET", "/build", params=params)
+        return [Build._deserialize(b, self._rest) for b in body or []]
+
+    def delete_build(self, guid: str) -> None:
+        """Delete a build by guid."""
+        _guid_arg(guid)
+        self._rest.catalog("DELETE", f"/build/{guid}")
+
+    def trigger_build(self, buildOperation: BuildOperation) -> dict[str, Any]:  # noqa: N803
+        """Start new generations of builds; the server's ``buildOperationResponse`` answer."""
+        return build_operation(self._rest, "trigger", buildOperation)
+
+    def rollback_build(self, buildOperation: BuildOperation) -> dict[str, Any]:  # noqa: N803
+        """Roll builds back to earlier generations; the server's answer."""
+        return build_operation(self._rest, "rollback", buildOperation)

@@ -12,6 +12,15 @@ from ._families import ros_cloud_manifest, ros_device_manifest
 from ._support import PROJECT, TOKEN, Sandbox, wait_for
 
 rapyuta_io = pytest.importorskip("rapyuta_io")
+from rapyuta_io.clients.build import (  # noqa: E402
+    Build,
+    BuildOptions,
+    BuildStatus,
+    CatkinOption,
+    StrategyType,
+)
+from rapyuta_io.clients.buildoperation import BuildOperation, BuildOperationInfo  # noqa: E402
+from rapyuta_io.clients.device_manager import DeviceArch  # noqa: E402
 from rapyuta_io.clients.native_network import NativeNetwork  # noqa: E402
 from rapyuta_io.clients.native_network import Parameters as NativeParameters  # noqa: E402
 from rapyuta_io.clients.package import ExecutableMount, ROSDistro, Runtime  # noqa: E402
@@ -207,3 +216,38 @@ def test_secret_flow(sdk: Any, sandbox: Sandbox) -> None:
         pkg.provision("sdk-private-2", pkg.get_provision_configuration())
     with pytest.raises(rio_error.ResourceNotFoundError):
         sdk.get_secret(secret.guid)
+
+
+def test_build_flow(sdk: Any, sandbox: Sandbox) -> None:
+    build = sdk.create_build(Build(
+        "sdk-build", StrategyType.SOURCE, "https://github.com/rapyuta/io_tutorials",
+        DeviceArch.AMD64, rosDistro=ROSDistro.MELODIC, isRos=True, branch="master",
+        buildOptions=BuildOptions([CatkinOption(rosPkgs="talker")])))
+    assert build.status == BuildStatus.BUILD_IN_PROGRESS
+    build.poll_build_till_ready(retry_count=200, sleep_interval=0.05)
+    fresh = sdk.get_build(build.guid, include_build_requests=True)
+    assert fresh.status == BuildStatus.COMPLETE and len(fresh.buildRequests) == 1
+    assert fresh.buildInfo.buildOptions.catkinOptions[0].rosPkgs == "talker"
+
+    manifest = ros_cloud_manifest()
+    exe = manifest["plans"][0]["components"][0]["executables"][0]
+    del exe["docker"]
+    exe["buildGUID"] = build.guid
+    pkg = sdk.get_package(sdk.create_package(manifest)["packageId"])
+    dep = pkg.provision("sdk-built", pkg.get_provision_configuration())
+    dep.poll_deployment_till_ready(**POLL)
+
+    build.trigger()
+    assert build.buildGeneration == 2
+    sandbox.app.families.fail_next_build()
+    build.poll_build_till_ready(retry_count=200, sleep_interval=0.05)
+    response = sdk.trigger_build(BuildOperation([BuildOperationInfo(build.guid)]))
+    assert response["buildOperationResponse"][0]["buildGenerationNumber"] == 3
+    with pytest.raises(rio_error.BuildFailed):
+        sdk.get_build(build.guid).poll_build_till_ready(retry_count=200, sleep_interval=0.05)
+    build.rollback(2)
+    assert sdk.get_build(build.guid).buildGeneration == 2
+    assert [b.guid for b in sdk.list_builds(statuses=[BuildStatus.COMPLETE])] == [build.guid]
+    dep.deprovision()
+    build.delete()
+    assert sdk.list_builds() == []
