@@ -428,9 +428,11 @@ class Families:
         The public package is not one of the project's packages (it is neither listed nor
         counted as a live resource), so the package handler is wrapped instead of seeded.
         """
+        wrapped = 0
         for endpoint, handler in list(self.app.handlers.items()):
             if getattr(handler, "__name__", "") != "get_package":
                 continue
+            wrapped += 1
 
             def serve(request: Request, _inner: Callable[..., Response] = handler,
                       **kw: Any) -> Response:
@@ -439,6 +441,8 @@ class Families:
                 return _inner(request, **kw)
 
             self.app.handlers[endpoint] = serve
+        if wrapped != 1:  # fail loudly if the app's package handler was renamed
+            raise RuntimeError(f"expected one get_package handler to wrap, found {wrapped}")
 
     def _live_disks(self) -> dict[str, dict[str, Any]]:
         """Disks whose backing deployment still exists (deprovisioning it deletes the disk)."""
