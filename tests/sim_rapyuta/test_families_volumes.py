@@ -78,10 +78,12 @@ def test_volume_lifecycle_and_mount(client: Client, sandbox: Sandbox) -> None:
 def test_mount_errors(client: Client, sandbox: Sandbox) -> None:
     pv = client.get_persistent_volume()
     vol = pv.create_volume_instance("vol-2", 8)
+    sandbox.app.set_deployment_outcome(vol.deploymentId, "stuck")  # not ready, however slow
     pkg = client.get_package(client.create_package(ros_cloud_manifest())["packageId"])
     cfg = pkg.get_provision_configuration()
     with pytest.raises(OperationNotAllowedError, match="Dependent deployment is not running"):
         cfg.mount_volume("talker", volume=vol, mount_path="/data")
+    sandbox.app.set_deployment_outcome(vol.deploymentId, "ok")
     vol.poll_deployment_till_ready(**FAST)
     with pytest.raises(InvalidParameterException, match="One of mount_path or executable"):
         cfg.mount_volume("talker", volume=vol)
