@@ -16,7 +16,7 @@ from ._support import PROJECT, TOKEN, Sandbox
 
 SOURCE = Path(__file__).parent / "data" / "port_rapyuta_io_families.py.txt"
 CHECKS = ["check_native_network", "check_volume", "check_static_route",
-          "check_rosbag_and_nested_status", "check_secret_and_build"]
+          "check_rosbag_and_nested_status", "check_secret_and_build", "check_rosbag_jobs"]
 #: checks that need the other half of issue 12 (SDK-shaped nested objects, the
 #: ``clients.package`` / ``utils.error`` mirrors), which lands on another branch
 NEEDS_NESTED = {"check_rosbag_and_nested_status"}
@@ -44,7 +44,7 @@ def port_env(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 def _run(module: ModuleType, check: str, tmp_path: Path) -> None:
     func: Any = getattr(module, check)
-    if check == "check_rosbag_and_nested_status":
+    if check in ("check_rosbag_and_nested_status", "check_rosbag_jobs"):
         func(str(tmp_path))
     else:
         func()
