@@ -64,12 +64,12 @@ class VolumeInstance(Deployment):
 
     def get_status(self, retry_limit: int = 0) -> VolumeInstanceStatus:  # type: ignore[override]
         """The volume's current state (``GET /serviceinstance/{deploymentId}``)."""
-        return VolumeInstanceStatus(_deployment_body(self._rest, self._id))
+        # built from the Deployment's status, so it has the same (SDK-shaped) nested objects
+        return VolumeInstanceStatus(super().get_status(retry_limit))
 
     def refresh(self, retry_limit: int = 0) -> VolumeInstance:
         """Fetch the volume again and update this object."""
-        self.update(_deployment_body(self._rest, self._id))
-        self.is_partial = False
+        super().refresh(retry_limit)
         return self
 
     def poll_deployment_till_ready(  # type: ignore[override]
