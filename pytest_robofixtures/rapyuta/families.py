@@ -294,7 +294,10 @@ class _FamiliesMixin:
                 if not found:
                     raise APIError(f"rosbag blob {guid}: no file name in the download answer; "
                                    "pass filename=")
-                filename = found[0].strip().strip('"')
+                # the server's name, never a path (a hostile "../x" stays inside download_dir)
+                filename = os.path.basename(found[0].strip().strip('"'))
+                if not filename:
+                    raise APIError(f"rosbag blob {guid}: unusable file name {found[0]!r}")
             path = os.path.join(download_dir, filename) if download_dir else filename
             with open(path, "wb") as out:
                 for chunk in resp.iter_content(1024 * 1024):
