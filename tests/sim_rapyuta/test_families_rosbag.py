@@ -179,3 +179,20 @@ def test_errors(client: Client, sandbox: Sandbox) -> None:
     bad = sandbox.post(f"/rosbag-jobs/{dep.deploymentId}",
                        json={"name": "x", "componentInstanceID": inst, "recordOptions": {}})
     assert bad.status_code == 400 and "recordOptions" in bad.json()["error"]
+
+
+def test_non_ros_component_and_unknown_deployment(client: Client) -> None:
+    manifest = ros_cloud_manifest("plain")
+    manifest["plans"][0]["components"][0]["ros"]["isROS"] = False
+    dep = _running(client, manifest, "plain-dep")
+    inst = dep.componentInfo[0]["componentInstanceID"]
+    with pytest.raises(BadRequestError, match="is not a ROS component"):
+        client.create_rosbag_job(ROSBagJob("j", ROSBagOptions(all_topics=True),
+                                           deployment_id=dep.deploymentId,
+                                           component_instance_id=inst))
+    with pytest.raises(ResourceNotFoundError, match="deployment dep-nope not found"):
+        client.list_rosbag_jobs("dep-nope")
+    with pytest.raises(ResourceNotFoundError):
+        client.stop_rosbag_jobs("dep-nope")
+    with pytest.raises(InvalidParameterException, match="non-empty list"):
+        client.list_rosbag_jobs_in_project([])

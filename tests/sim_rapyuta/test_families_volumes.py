@@ -67,6 +67,8 @@ def test_volume_lifecycle_and_mount(client: Client, sandbox: Sandbox) -> None:
         pkg.provision("second", cfg2)
     with pytest.raises(ConflictError, match="mounted by deployment"):
         vol.destroy_volume_instance()
+    with pytest.raises(ConflictError, match="is a dependency of"):
+        vol.deprovision()  # the volume's own deployment cannot go either
 
     dep.deprovision()
     assert vol.destroy_volume_instance() == {"success": True}
