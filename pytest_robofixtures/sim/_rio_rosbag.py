@@ -3,10 +3,11 @@
 Jobs on a running deployment's ROS component (created by the API or from the provision's
 ``ros_bag_job_defs``) go ``Starting`` -> ``Running``; stopping one (or deprovisioning its
 deployment) makes it ``Stopping`` -> ``Stopped`` and produces a blob that goes ``Starting`` ->
-``Uploading`` -> ``Uploaded`` over ``delay`` (device OnDemand jobs upload only the time range a
-PATCH asks for). Blobs download through a signed URL as a small stand-in bag file (the
-``#ROSBAG V2.0`` magic line, then a JSON description of what was recorded), not a bag ROS tools
-can read. ``fail_next_rosbag_upload()`` makes the next blob end in ``Error``.
+``Uploading`` -> ``Uploaded`` over ``delay``. Device OnDemand jobs upload only the time range a
+PATCH asks for; device Continuous jobs also upload a split every ``delay`` while running.
+Blobs download through a signed URL as a small stand-in bag file (the ``#ROSBAG V2.0`` magic
+line, then a JSON description of what was recorded), not a bag ROS tools can read.
+``fail_next_rosbag_upload()`` makes the next blob end in ``Error``.
 """
 
 from __future__ import annotations
@@ -64,7 +65,18 @@ class Rosbags(FamilyBase):
         quarter = self.app.delay / 4
         if job["_stopped"] is not None:
             return "Stopping" if now - job["_stopped"] < quarter else "Stopped"
+        self._continuous_splits(job, now)
         return "Starting" if now - job["_t0"] < quarter else "Running"
+
+    def _continuous_splits(self, job: dict[str, Any], now: float) -> None:
+        """A running device job with Continuous uploads uploads a split every ``delay``."""
+        upload = (job.get("uploadOptions") or {}).get("uploadType")
+        if job["componentType"] != "Device" or upload != "Continuous" or self.app.delay <= 0:
+            return
+        due = int((now - job["_t0"]) // self.app.delay)
+        done = sum(1 for b in self.blobs.values() if b["jobID"] == job["guid"])
+        for _ in range(max(0, due - done)):
+            self._new_blob(job, now)
 
     def _stop(self, job: dict[str, Any], now: float) -> None:
         job["_stopped"] = now

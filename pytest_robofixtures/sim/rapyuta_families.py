@@ -19,7 +19,8 @@ router, lock, id generator, delay and phase clock, and answering like the platfo
   (created by the API or from the provision's ``ros_bag_job_defs``) go ``Starting`` →
   ``Running``; stopping one (or deprovisioning its deployment) makes it ``Stopping`` →
   ``Stopped`` and produces a blob, ``Starting`` → ``Uploading`` → ``Uploaded`` over ``delay``
-  (device OnDemand jobs upload only the time range asked by a PATCH). Blobs download through a
+  (device OnDemand jobs upload only the time range asked by a PATCH; device Continuous
+  jobs also upload a split every ``delay`` while running). Blobs download through a
   signed URL as a small stand-in bag file (the ``#ROSBAG V2.0`` magic line, then a JSON
   description of what was recorded), not a bag a ROS tool can read.
   ``fail_next_rosbag_upload()`` makes the next blob end in ``Error``.

@@ -196,3 +196,18 @@ def test_non_ros_component_and_unknown_deployment(client: Client) -> None:
         client.stop_rosbag_jobs("dep-nope")
     with pytest.raises(InvalidParameterException, match="non-empty list"):
         client.list_rosbag_jobs_in_project([])
+
+
+def test_device_continuous_job_uploads_splits_while_running(client: Client) -> None:
+    dep = _running(client, ros_device_manifest(), "dev-cont", device=True)
+    job = client.create_rosbag_job(ROSBagJob(
+        "cont", ROSBagOptions(topics=["/scan"]), deployment_id=dep.deploymentId,
+        component_instance_id=dep.componentInfo[0]["componentInstanceID"],
+        upload_options=UploadOptions(upload_type=ROSBagUploadTypes.CONTINUOUS)))
+    wait_for(lambda: len(client.list_rosbag_blobs(job_ids=[job.guid])) >= 2,
+             what="two uploaded splits")
+    assert client.get_rosbag_job(job.guid).status is ROSBagJobStatus.RUNNING
+    names = [b.filename for b in client.list_rosbag_blobs(job_ids=[job.guid])]
+    assert names[:2] == ["cont_0.bag", "cont_1.bag"]
+    client.stop_rosbag_jobs(dep.deploymentId, guids=[job.guid])
+    assert len(client.list_rosbag_blobs(job_ids=[job.guid])) >= len(names) + 1  # last split
