@@ -1,12 +1,13 @@
 """Sandbox static routes (core host ``/api/staticroute``, raw JSON), part of ``Families``.
 
 Routes are named by a URL prefix (``^[a-z][a-z0-9-]*$``, 4 to 64 characters) and get the
-``urlString`` ``<prefix>-<project id part>.ep-r.io``.
+``urlString`` ``<prefix>-<6 hex digits of the project>.ep-r.io``.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
 from typing import Any
 
@@ -56,7 +57,8 @@ class StaticRoutes(FamilyBase):
             if any(r["urlPrefix"] == prefix for r in self.static_routes.values()):
                 return error(f"static route {prefix} already exists", 409)
             guid = app._id("staticroute")
-            suffix = "".join(ch for ch in app._owner().lower() if ch.isalnum())[-6:] or "sim"
+            # a short, stable tag of the project keeps prefixes of different projects apart
+            suffix = hashlib.sha256(app._owner().encode()).hexdigest()[:6]
             rec = self._new_rec(guid=guid, urlPrefix=prefix,
                                 urlString=f"{prefix}-{suffix}.{STATIC_ROUTE_DOMAIN}",
                                 projectGUID=app._owner(), creator=CREATOR, metadata={})

@@ -13,8 +13,8 @@ router, lock, id generator, delay and phase clock, and answering like the platfo
   ``config`` has ``mountPath`` or ``mountPaths``; the disk is then ``Bound`` to it, and a
   mounted disk can neither be mounted by another deployment nor deleted (409).
 - ``/api/staticroute/...`` (core host): routes named by a URL prefix, with ``urlString``
-  ``<prefix>-<project id part>.ep-r.io``. ``context.component_context[comp].static_route_config``
-  binds an exposed endpoint to a route.
+  ``<prefix>-<6 hex digits of the project>.ep-r.io``;
+  ``context.component_context[comp].static_route_config`` binds an exposed endpoint to a route.
 - ``/rosbag-jobs`` and ``/rosbag-blobs``: jobs on a running deployment's ROS component
   (created by the API or from the provision's ``ros_bag_job_defs``) go ``Starting`` →
   ``Running``; stopping one (or deprovisioning its deployment) makes it ``Stopping`` →
