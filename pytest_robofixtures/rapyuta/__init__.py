@@ -9,6 +9,19 @@
 from __future__ import annotations
 
 from ._model import ObjDict, to_dict, to_objdict
+from .build import (
+    Build,
+    BuildFailed,
+    BuildOperation,
+    BuildOperationFailed,
+    BuildOperationInfo,
+    BuildOptions,
+    BuildStatus,
+    CatkinOption,
+    GithubWebhook,
+    SimulationOptions,
+    StrategyType,
+)
 from .client import DEFAULT_HOSTS, Client
 from .common_models import InternalDeploymentStatus
 from .deployment import Deployment, DeploymentStatus
@@ -43,12 +56,26 @@ from .enums import (
 from .errors import *  # noqa: F403
 from .errors import __all__ as _errors
 from .manifest import load_manifest, validate_manifest
+from .native_network import NativeNetwork
 from .package import Package, Plan
-from .provision import ExecutableMount, NativeNetwork, ProvisionConfiguration, StaticRoute
+from .persistent_volumes import (
+    DiskCapacity,
+    DiskType,
+    PersistentVolumes,
+    VolumeInstance,
+    VolumeInstanceStatus,
+)
+from .provision import ExecutableMount, ProvisionConfiguration
 from .rosbag import (
+    ComponentType,
     OverrideOptions,
+    ROSBagBlob,
+    ROSBagBlobError,
+    ROSBagBlobStatus,
     ROSBagCompression,
+    ROSBagInfo,
     ROSBagJob,
+    ROSBagJobStatus,
     ROSBagOnDemandUploadOptions,
     ROSBagOptions,
     ROSBagTimeRange,
@@ -57,6 +84,8 @@ from .rosbag import (
     UploadOptions,
 )
 from .routed_network import Limits, Parameters, RoutedNetwork, RoutedNetworkLimits
+from .secret import Secret, SecretConfigDocker, SecretType
+from .static_route import StaticRoute
 from .utils import error  # noqa: F401  (``from rapyuta_io import error``, as the SDK)
 
 __all__ = [
@@ -68,7 +97,13 @@ __all__ = [
     "Plan", "ExecutableMount", "NativeNetwork", "ProvisionConfiguration", "StaticRoute",
     "OverrideOptions", "ROSBagCompression", "ROSBagJob", "ROSBagOnDemandUploadOptions",
     "ROSBagOptions", "ROSBagTimeRange", "ROSBagUploadTypes", "TopicOverrideInfo", "UploadOptions",
+    "Limits", "Parameters", "RoutedNetwork", "RoutedNetworkLimits", *_errors,
+    "DiskCapacity", "DiskType", "PersistentVolumes", "VolumeInstance",
+    "VolumeInstanceStatus", "ComponentType", "ROSBagBlob", "ROSBagBlobError", "ROSBagBlobStatus",
+    "ROSBagInfo", "ROSBagJobStatus", "Secret", "SecretConfigDocker", "SecretType", "Build",
+    "BuildFailed", "BuildOperation", "BuildOperationFailed", "BuildOperationInfo", "BuildOptions",
+    "BuildStatus", "CatkinOption", "GithubWebhook", "SimulationOptions", "StrategyType",
     "Limits", "Parameters", "RoutedNetwork", "RoutedNetworkLimits", "InternalDeploymentStatus",
     "OnboardScript", "DevicePythonVersion", "DeviceRuntimeKeys", "ObjDict", "to_dict",
-    "to_objdict", *_errors,
+    "to_objdict",
 ]

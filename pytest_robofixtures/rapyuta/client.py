@@ -28,6 +28,7 @@ from .errors import (
     InvalidParameterException,
     PackageNotFound,
 )
+from .families import _FamiliesMixin
 from .manifest import load_manifest, validate_manifest
 from .metrics import (
     ListMetricsRequest,
@@ -93,7 +94,7 @@ def fetch_package_info(rest: Rest, package_id: str) -> dict[str, Any]:
     return info
 
 
-class Client:
+class Client(_FamiliesMixin):
     """Access to routed networks, packages, deployments and devices of one project."""
 
     def __init__(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ._model import AttrDict, ObjDict, require_str
+from ._model import AttrDict, require_str
 from .deployment import VOLUME_PACKAGE_ID, Deployment
 from .device import Device
 from .enums import RestartPolicy, Runtime, coerce_enum
@@ -16,9 +16,11 @@ from .errors import (
     OperationNotAllowedError,
     ParameterMissingException,
 )
+from .native_network import NativeNetwork
 from .package import Plan
 from .rosbag import ROSBagJob
 from .routed_network import RoutedNetwork
+from .static_route import StaticRoute
 
 INSTANCE_ID = "instanceId"
 ORGANIZATION_GUID = "organizationGuid"
@@ -39,23 +41,6 @@ class ExecutableMount:
                 raise InvalidParameterException(f"{name} must be an int; got {value!r}")
         self.exec_name, self.mount_path, self.sub_path = exec_name, mount_path, sub_path
         self.uid, self.gid, self.perm = uid, gid, perm
-
-
-class StaticRoute(ObjDict):
-    """A static route (public URL) for an exposed endpoint; only its ``guid`` is sent."""
-
-    def __init__(self, guid: str, **fields: Any) -> None:
-        super().__init__(fields)
-        self.guid = require_str(guid, "static route guid")
-
-
-class NativeNetwork(ObjDict):
-    """A native network, referenced by ``guid`` and ``runtime`` in provision configurations."""
-
-    def __init__(self, guid: str, runtime: Runtime | str = Runtime.CLOUD, **fields: Any) -> None:
-        super().__init__(fields)
-        self.guid = require_str(guid, "native network guid")
-        self.runtime = coerce_enum(Runtime, runtime, "runtime").value
 
 
 class ProvisionConfiguration(AttrDict):
@@ -242,7 +227,8 @@ class ProvisionConfiguration(AttrDict):
         """Bind the deployment to a native network."""
         if not isinstance(native_network, NativeNetwork):
             raise InvalidParameterException("native network must be of type NativeNetwork")
-        self._add_network("nativeNetworks", "native network", native_network.guid,
+        guid = require_str(native_network.guid, "native network guid (create it first)")
+        self._add_network("nativeNetworks", "native network", guid,
                           native_network.get("runtime"), network_interface)
         return self
 

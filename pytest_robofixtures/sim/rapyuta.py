@@ -101,6 +101,7 @@ from pytest_robofixtures.sim.rapyuta_devices import (
     error,
     iso,
 )
+from pytest_robofixtures.sim.rapyuta_families import Families
 
 __all__ = [
     "DEVICE_AMD64_DOCKER", "DEVICE_ARM32", "DEVICE_ARM64_PREINSTALLED", "DEVICE_OFFLINE",
@@ -188,6 +189,7 @@ class RapyutaSim(SimApp):
         ]
         for rule, handler, methods in routes + self.dm.routes():
             self.route(rule, handler, methods)
+        self.families = Families(self)
 
     # -- public knobs -------------------------------------------------------------------------
     def fail_next_deployment(self, outcome: str = "failed") -> None:
@@ -229,6 +231,7 @@ class RapyutaSim(SimApp):
                     for p, r in self.packages.items()
                 ],
                 "deployments": [{"id": d, "name": r["name"]} for d, r in self.deployments.items()],
+                **self.families.live_resources(),
             }
 
     def close(self) -> None:
@@ -618,9 +621,9 @@ class RapyutaSim(SimApp):
             guid = net.get("guid") if isinstance(net, dict) else None
             if guid not in self.networks:
                 return error(f"routed network {guid} not found", 400)
-        for net in context.get("nativeNetworks") or []:
-            guid = net.get("guid") if isinstance(net, dict) else None
-            return error(f"native network {guid} not found", 400)
+        bound = self.families.check_provision(context, plan)
+        if bound is not None:
+            return bound
         for dep in context.get("dependentDeployments") or []:
             did = dep.get("dependentDeploymentId") if isinstance(dep, dict) else None
             if did not in self.deployments:
