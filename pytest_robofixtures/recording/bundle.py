@@ -22,6 +22,7 @@ import yaml
 
 from .. import __version__
 from .errors import RecordingCorrupt, RecordingMismatch, RecordingMissing
+from .loadcache import ParseCache, no_gc
 from .paths import BLOBS_DIR, RECORDING_FILE
 from .scrub import Scrubber
 
@@ -393,8 +394,14 @@ class Bundle:
         return self.path
 
     @classmethod
-    def load(cls, directory: str | Path, rerecord_command: str) -> Bundle:
-        """Read a bundle: RecordingMissing when absent, RecordingCorrupt when unusable."""
+    def load(
+        cls, directory: str | Path, rerecord_command: str, *, cache: ParseCache | None = None
+    ) -> Bundle:
+        """Read a bundle: RecordingMissing when absent, RecordingCorrupt when unusable.
+
+        The parsed YAML comes from ``cache`` (default :meth:`ParseCache.default`) when the file's
+        bytes are unchanged since it was last parsed; every check below runs either way.
+        """
         bundle = cls(directory, rerecord_command)
         try:
             text = bundle.path.read_bytes()
@@ -405,7 +412,7 @@ class Bundle:
         if not text.strip():
             raise bundle.corrupt("the file is empty (truncated?)")
         try:
-            doc = yaml.load(text, Loader=_Loader)
+            doc = (cache or ParseCache.default()).parse(text, _parse_yaml)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -422,17 +429,19 @@ class Bundle:
             )
         if doc.get(END_KEY) is not True:
             raise bundle.corrupt(f"'{END_KEY}' is missing at the end: the file is truncated")
-        try:
-            bundle.metadata = dict(doc.get("metadata") or {})
-            bundle.clock = dict(doc.get("clock") or {})
-            bundle.names = [dict(n) for n in doc.get("names") or []]
-            bundle.http = [_check_http(e) for e in doc.get("http") or []]
-            bundle.ssh = [bundle._load_ssh(e) for e in doc.get("ssh") or []]
-            roc = doc.get("roc") or {}
-            bundle.roc_calls = [untagged(c) for c in roc.get("calls") or []]
-            bundle.roc_feeds = [untagged(f) for f in roc.get("feeds") or []]
-        except (TypeError, KeyError, AttributeError, ValueError) as exc:
-            raise bundle.corrupt(f"unexpected structure ({type(exc).__name__}: {exc})") from None
+        with no_gc():  # the sections are rebuilt as fresh acyclic containers
+            try:
+                bundle.metadata = dict(doc.get("metadata") or {})
+                bundle.clock = dict(doc.get("clock") or {})
+                bundle.names = [dict(n) for n in doc.get("names") or []]
+                bundle.http = [_check_http(e) for e in doc.get("http") or []]
+                bundle.ssh = [bundle._load_ssh(e) for e in doc.get("ssh") or []]
+                roc = doc.get("roc") or {}
+                bundle.roc_calls = [untagged(c) for c in roc.get("calls") or []]
+                bundle.roc_feeds = [untagged(f) for f in roc.get("feeds") or []]
+            except (TypeError, KeyError, AttributeError, ValueError) as exc:
+                problem = f"unexpected structure ({type(exc).__name__}: {exc})"
+                raise bundle.corrupt(problem) from None
         bundle._check_blobs()
         return bundle
 
@@ -455,6 +464,10 @@ class Bundle:
                 for name in names:
                     if not (self.blobs_dir / str(name)).is_file():
                         raise self.corrupt(f"blob {self.blobs_dir / str(name)} is missing")
+
+
+def _parse_yaml(data: bytes) -> Any:
+    return yaml.load(data, Loader=_Loader)
 
 
 def _one(v: Any) -> Any:
