@@ -409,27 +409,30 @@ class Bundle:
             raise RecordingMissing(bundle.path, rerecord_command) from None
         except IsADirectoryError:
             raise bundle.corrupt("it is a directory") from None
-        if not text.strip():
+        if not text or text.isspace():
             raise bundle.corrupt("the file is empty (truncated?)")
-        try:
-            doc = (cache or ParseCache.default()).parse(text, _parse_yaml)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}" if mark is not None else ""
-            raise bundle.corrupt(f"invalid YAML{where} ({getattr(exc, 'problem', exc)})") from None
-        if not isinstance(doc, dict) or "format_version" not in doc:
-            raise bundle.corrupt("no format_version (not a pytest-robofixtures recording)")
-        version = doc["format_version"]
-        if not isinstance(version, int) or version < 1:
-            raise bundle.corrupt(f"invalid format_version {version!r}")
-        if version > FORMAT_VERSION:
-            raise bundle.corrupt(
-                f"format_version {version} is newer than this pytest-robofixtures "
-                f"({__version__}) reads (up to {FORMAT_VERSION}); upgrade the plugin"
-            )
-        if doc.get(END_KEY) is not True:
-            raise bundle.corrupt(f"'{END_KEY}' is missing at the end: the file is truncated")
-        with no_gc():  # the sections are rebuilt as fresh acyclic containers
+        # Parsing and rebuilding the sections make only fresh acyclic containers: collections
+        # triggered meanwhile find nothing and would make loading superlinear in size.
+        with no_gc():
+            try:
+                doc = (cache or ParseCache.default()).parse(text, _parse_yaml)
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                where = f" at line {mark.line + 1}" if mark is not None else ""
+                problem = getattr(exc, "problem", exc)
+                raise bundle.corrupt(f"invalid YAML{where} ({problem})") from None
+            if not isinstance(doc, dict) or "format_version" not in doc:
+                raise bundle.corrupt("no format_version (not a pytest-robofixtures recording)")
+            version = doc["format_version"]
+            if not isinstance(version, int) or version < 1:
+                raise bundle.corrupt(f"invalid format_version {version!r}")
+            if version > FORMAT_VERSION:
+                raise bundle.corrupt(
+                    f"format_version {version} is newer than this pytest-robofixtures "
+                    f"({__version__}) reads (up to {FORMAT_VERSION}); upgrade the plugin"
+                )
+            if doc.get(END_KEY) is not True:
+                raise bundle.corrupt(f"'{END_KEY}' is missing at the end: the file is truncated")
             try:
                 bundle.metadata = dict(doc.get("metadata") or {})
                 bundle.clock = dict(doc.get("clock") or {})

@@ -12,8 +12,11 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
+from unittest import mock
 from urllib.parse import parse_qsl, urlsplit
 
+import requests
+from requests.sessions import merge_setting
 from vcr.cassette import Cassette
 from vcr.patch import CassettePatcherBuilder
 from vcr.record_mode import RecordMode
@@ -378,11 +381,91 @@ class BundleCassette(Cassette):
         return [f"HTTP {r['method']} {r['uri']}" for r in requests]
 
 
+class _Current:
+    """What vcrpy's patched connection classes see as their ``cassette``: the innermost active one.
+
+    vcrpy builds its patchers (and their connection subclasses) for one cassette object; building
+    them costs milliseconds, mostly failed imports of clients that are not installed. They are
+    built once per process for this stand-in and re-entered around each activation instead.
+    """
+
+    _path = "pytest-robofixtures"  # names vcrpy's generated connection subclasses
+    custom_patches: tuple[Any, ...] = ()
+    skip_patchers: tuple[str, ...] = ()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if not _active:
+            raise RuntimeError("an HTTP connection made under a pytest-robofixtures cassette "
+                               "was used after the cassette was closed")
+        return getattr(_active[-1], name)
+
+
+_active: list[BundleCassette] = []
+_patchers: list[Any] | None = None
+_stack: contextlib.ExitStack | None = None
+_real_merge_environment_settings = requests.Session.merge_environment_settings
+
+
+def _merge_environment_settings(
+    session: requests.Session, url: str, proxies: Any, stream: Any, verify: Any, cert: Any
+) -> Any:
+    """``Session.merge_environment_settings`` without the environment when replay answers.
+
+    requests reads proxy and CA-bundle variables from the environment before every request
+    (a third of a replayed request's cost); a request the replaying cassette answers never
+    reaches a proxy or a TLS handshake, so they are skipped there. Recording, and replay with an
+    ``ignore`` rule (whose requests go out), keep requests' behaviour.
+    """
+    top = _active[-1] if _active else None
+    if top is None or top.mode != "replay" or top.ignore is not None:
+        return _real_merge_environment_settings(session, url, proxies, stream, verify, cert)
+    return {
+        "proxies": merge_setting(proxies, session.proxies),
+        "stream": merge_setting(stream, session.stream),
+        "verify": merge_setting(verify, session.verify),
+        "cert": merge_setting(cert, session.cert),
+    }
+
+
+def _build_patchers() -> list[Any]:
+    patchers = list(CassettePatcherBuilder(_Current()).build())
+    patchers.append(mock.patch.object(requests.Session, "merge_environment_settings",
+                                      _merge_environment_settings))
+    return patchers
+
+
 @contextlib.contextmanager
 def use_bundle_cassette(cassette: BundleCassette) -> Iterator[BundleCassette]:
-    """Activate vcrpy's patches for ``cassette`` (LIFO nesting: the innermost one records)."""
-    with contextlib.ExitStack() as stack:
-        with _patch_lock:
-            for patcher in CassettePatcherBuilder(cassette).build():
-                stack.enter_context(patcher)
+    """Activate vcrpy's patches for ``cassette`` (LIFO nesting: the innermost one records).
+
+    The patches are applied when the first cassette activates and removed when the last one
+    closes; nested activations only change which cassette answers.
+    """
+    global _patchers, _stack
+    with _patch_lock:
+        if not _active:
+            if _patchers is None:
+                _patchers = _build_patchers()
+            stack = contextlib.ExitStack()
+            try:
+                for patcher in _patchers:
+                    stack.enter_context(patcher)
+            except BaseException:
+                stack.close()
+                raise
+            _stack = stack
+        _active.append(cassette)
+    try:
         yield cassette
+    finally:
+        with _patch_lock:
+            # Exits may come out of order from threads; remove this activation wherever it is.
+            for i in range(len(_active) - 1, -1, -1):
+                if _active[i] is cassette:
+                    del _active[i]
+                    break
+            if not _active and _stack is not None:
+                stack, _stack = _stack, None
+                stack.close()
