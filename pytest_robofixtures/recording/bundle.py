@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from .. import __version__
+from ._util import canonical_name, unknown_type
 from .errors import RecordingCorrupt, RecordingMismatch, RecordingMissing
 from .loadcache import ParseCache, no_gc
 from .paths import BLOBS_DIR, RECORDING_FILE
@@ -446,7 +447,15 @@ class Bundle:
                 problem = f"unexpected structure ({type(exc).__name__}: {exc})"
                 raise bundle.corrupt(problem) from None
         bundle._check_blobs()
+        bundle._check_exception_names()
         return bundle
+
+    def _check_exception_names(self) -> None:
+        """Every recorded exception type must be a known recorded name (checked before replay)."""
+        for entry in (*self.ssh, *self.roc_calls):
+            raised = entry.get("raised")
+            if isinstance(raised, dict) and canonical_name(str(raised.get("type", ""))) is None:
+                raise unknown_type(str(raised.get("type", "")), self.path, self.rerecord_command)
 
     def _check_blobs(self) -> None:
         """Every blob the HTTP section references must exist (contents are checked on use)."""
