@@ -19,6 +19,7 @@ import requests
 from requests.sessions import merge_setting
 from vcr.cassette import Cassette
 from vcr.patch import CassettePatcherBuilder
+from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.record_mode import RecordMode
 
 from .bundle import Bundle
@@ -231,6 +232,24 @@ class _LazyIndex:
         return [i for i, n in enumerate(self.play_counts) if n == 0]
 
 
+class BundlePersister:
+    """vcrpy persister (its documented extension point) for cassettes that live in a bundle.
+
+    The :class:`Recorder` loads and saves the bundle itself; vcrpy's own load finds no
+    interactions and its save writes nothing.
+    """
+
+    @classmethod
+    def load_cassette(cls, cassette_path: str, serializer: Any) -> tuple[list[Any], list[Any]]:
+        """No vcrpy interactions: the bundle's are served by :class:`BundleCassette`."""
+        raise CassetteNotFoundError(cassette_path)
+
+    @staticmethod
+    def save_cassette(cassette_path: str, cassette_dict: dict[str, Any], serializer: Any) -> None:
+        """Nothing: :meth:`Bundle.save` writes the recording."""
+        return None
+
+
 class BundleCassette(Cassette):
     """A vcrpy cassette whose interactions live in a :class:`Bundle`.
 
@@ -249,6 +268,7 @@ class BundleCassette(Cassette):
     ) -> None:
         super().__init__(
             path=str(bundle.path),
+            persister=BundlePersister,
             record_mode=RecordMode.NONE if mode == "replay" else RecordMode.ALL,
         )
         self.bundle = bundle
@@ -280,12 +300,6 @@ class BundleCassette(Cassette):
     @property
     def write_protected(self) -> bool:
         return self.mode == "replay"
-
-    def _load(self) -> None:  # the bundle is loaded by the Recorder
-        return None
-
-    def _save(self, force: bool = False) -> None:  # the bundle is saved by the Recorder
-        return None
 
     def filter_request(self, request: Any) -> Any:
         if self.ignore is not None and self.ignore(request.method, request.uri):
