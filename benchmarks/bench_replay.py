@@ -94,8 +94,12 @@ def write_vcr_cassette(path: Path, n: int) -> None:
     path.write_text(serialize({"requests": requests, "responses": responses}, yamlserializer))
 
 
-def rounds(fns: dict[str, Callable[[], Any]], repeat: int, warm: int = 1) -> dict[str, list[float]]:
-    """Run every function ``repeat`` times, interleaved (a, b, a, b...), after ``warm`` runs."""
+def rounds(fns: dict[str, Callable[[], Any]], repeat: int, warm: int = 1,
+           self_timed: bool = False) -> dict[str, list[float]]:
+    """Run every function ``repeat`` times, interleaved (a, b, a, b...), after ``warm`` runs.
+
+    Times are wall seconds of each call, or with ``self_timed`` the number each call returns.
+    """
     for _ in range(warm):
         for fn in fns.values():
             fn()
@@ -104,8 +108,8 @@ def rounds(fns: dict[str, Callable[[], Any]], repeat: int, warm: int = 1) -> dic
         for name, fn in fns.items():
             gc.collect()
             t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
+            value = fn()
+            times[name].append(float(value) if self_timed else time.perf_counter() - t0)
     return times
 
 
@@ -158,7 +162,7 @@ def bench_load(tmp: Path, n: int, repeat: int, quick: bool) -> dict[str, Any]:
     }
     times = rounds(fns, repeat)
     slow = rounds({"libyaml CSafeLoader": lambda: yaml.load(text, Loader=yaml.CSafeLoader),
-                   "Recorder.open, cold cache": open_cold}, 1 if quick else 3, warm=0)
+                   "Recorder.open, cold cache": open_cold}, 1 if quick or n > 1000 else 3, warm=0)
     times.update(slow)
     return {
         "n": n, "yaml_kib": len(text) / 1024, "times": times,
@@ -167,13 +171,14 @@ def bench_load(tmp: Path, n: int, repeat: int, quick: bool) -> dict[str, Any]:
 
 
 # -- one request ----------------------------------------------------------------------------
-def bench_request(tmp: Path, repeat: int) -> dict[str, list[float]]:
-    n = 1000
-    bundle_dir = tmp / "req"
+def bench_request(tmp: Path, n: int, repeat: int, count: int = 200) -> dict[str, list[float]]:
+    """``count`` GETs cycling over the recorded GET URLs, ours and vcrpy's, per request."""
+    bundle_dir = tmp / f"req{n}"
     write_recording(bundle_dir, n)
-    cassette = tmp / "vcrpy.yaml"
+    cassette = tmp / f"vcrpy{n}.yaml"
     write_vcr_cassette(cassette, n)
-    urls = [f"{BASE}/items/{i}" for i in range(1, n, 2)]
+    gets = [f"{BASE}/items/{i}" for i in range(1, n, 2)]
+    urls = [gets[i % len(gets)] for i in range(count)]
     session = make_session(retries=0, headers={"project": "p-1"})
     ours = Recorder.open(bundle_dir, "replay", "x", Scrubber())
     theirs = vcr.VCR(record_mode="none")
@@ -240,7 +245,8 @@ def bench_per_test(tmp: Path, repeat: int) -> dict[str, list[float]]:
                         prefix=f"/t{i}", nodeid=nodeid)
     # The recordings hold PUTs the test does not make: replay lists them as unused, not an error.
     times = rounds({"empty test": lambda: _pytest(project, "test_empty.py"),
-                    "replayed test": lambda: _pytest(project, "test_replayed.py")}, repeat)
+                    "replayed test": lambda: _pytest(project, "test_replayed.py")}, repeat,
+                   self_timed=True)
     return times
 
 
@@ -257,7 +263,8 @@ def measure(quick: bool = False) -> dict[str, Any]:
         os.environ["ROBOFIXTURES_CACHE_DIR"] = str(tmp / "cache")
         try:
             loads = [bench_load(tmp, n, repeat, quick) for n in (1000, 10000)]
-            request = bench_request(tmp, repeat)
+            request = {n: bench_request(tmp, n, repeat, 200 if n < 1000 else 50)
+                       for n in (20, 1000)}
             per_test = bench_per_test(tmp, 3 if quick else 5)
         finally:
             if saved is None:
@@ -280,9 +287,10 @@ def summarize(m: dict[str, Any]) -> dict[str, float]:
                                                    / _med(t["libyaml CSafeLoader"]))
     small, big = (_med(load["times"]["Recorder.open"]) for load in m["loads"])
     out["replay_load_growth_10x"] = big / small
-    out["replay_request_us"] = _med(m["request"]["robofixtures replay"]) * 1e6
-    out["replay_request_vs_vcrpy"] = (_med(m["request"]["robofixtures replay"])
-                                      / _med(m["request"]["vcrpy replay (same cassette)"]))
+    out["replay_request_us"] = _med(m["request"][1000]["robofixtures replay"]) * 1e6
+    for n, req in m["request"].items():
+        out[f"replay_request_{n}_vs_vcrpy"] = (_med(req["robofixtures replay"])
+                                               / _med(req["vcrpy replay (same cassette)"]))
     pt = m["per_test"]
     out["replay_per_test_ms_over_empty"] = (_med(pt["replayed test"])
                                             - _med(pt["empty test"])) * 1000
@@ -306,7 +314,8 @@ def main() -> int:
     m = measure(quick)
     summary = summarize(m)
     print(f"libyaml: {yaml.__with_libyaml__}; vcrpy {vcr.__version__}; "
-          f"{'quick' if quick else 'full'} run\n")
+          f"{'quick' if quick else 'full'} run; load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} CPUs\n")
     print(f"  {'':<34}{'min':>10}{'median':>10} {'unit':<6}{'ratio':>8}")
     for load in m["loads"]:
         t = load["times"]
@@ -318,14 +327,17 @@ def main() -> int:
         print(f"  peak memory: json.load {load['mem_json'] / 2**20:.1f} MiB, Recorder.open "
               f"{load['mem_open'] / 2**20:.1f} MiB "
               f"({load['mem_open'] / load['mem_json']:.2f}x)")
-    print("one replayed GET through requests (1,000-interaction recording)")
-    base = _med(m["request"]["vcrpy replay (same cassette)"])
-    for name, values in m["request"].items():
-        print(_row(name, values, 1e6, "us", base))
+    for n, req in m["request"].items():
+        print(f"one replayed GET through requests ({n}-interaction recording)")
+        base = _med(req["vcrpy replay (same cassette)"])
+        for name, values in req.items():
+            print(_row(name, values, 1e6, "us", base))
     print(f"per test, {TESTS} tests through pytest, {REQUESTS_PER_TEST} replayed GETs each")
     base = _med(m["per_test"]["empty test"])
     for name, values in m["per_test"].items():
         print(_row(name, values, 1000, "ms", base))
+    print(f"  (setup + call + teardown per test; replayed test minus empty test: "
+          f"{(_med(m['per_test']['replayed test']) - base) * 1000:.2f} ms)")
     print("\nheadline (ratios of medians; targets: load <= 3x json at both sizes, "
           "<= 2 ms/test, <= 120 us/request)")
     for key, value in summary.items():

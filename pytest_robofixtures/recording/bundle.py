@@ -414,14 +414,19 @@ class Bundle:
             raise bundle.corrupt("the file is empty (truncated?)")
         # Parsing and rebuilding the sections make only fresh acyclic containers: collections
         # triggered meanwhile find nothing and would make loading superlinear in size.
+        cache = cache or ParseCache.default()
         with no_gc():
-            try:
-                doc = (cache or ParseCache.default()).parse(text, _parse_yaml)
-            except yaml.YAMLError as exc:
-                mark = getattr(exc, "problem_mark", None)
-                where = f" at line {mark.line + 1}" if mark is not None else ""
-                problem = getattr(exc, "problem", exc)
-                raise bundle.corrupt(f"invalid YAML{where} ({problem})") from None
+            digest, doc = cache.lookup(text)
+            # A cached document passed every check below that depends on the bytes alone.
+            checked = doc is not None
+            if doc is None:
+                try:
+                    doc = _parse_yaml(text)
+                except yaml.YAMLError as exc:
+                    mark = getattr(exc, "problem_mark", None)
+                    where = f" at line {mark.line + 1}" if mark is not None else ""
+                    problem = getattr(exc, "problem", exc)
+                    raise bundle.corrupt(f"invalid YAML{where} ({problem})") from None
             if not isinstance(doc, dict) or "format_version" not in doc:
                 raise bundle.corrupt("no format_version (not a pytest-robofixtures recording)")
             version = doc["format_version"]
@@ -438,7 +443,8 @@ class Bundle:
                 bundle.metadata = dict(doc.get("metadata") or {})
                 bundle.clock = dict(doc.get("clock") or {})
                 bundle.names = [dict(n) for n in doc.get("names") or []]
-                bundle.http = [_check_http(e) for e in doc.get("http") or []]
+                http = doc.get("http") or []
+                bundle.http = list(http) if checked else [_check_http(e) for e in http]
                 bundle.ssh = [bundle._load_ssh(e) for e in doc.get("ssh") or []]
                 roc = doc.get("roc") or {}
                 bundle.roc_calls = [untagged(c) for c in roc.get("calls") or []]
@@ -446,8 +452,11 @@ class Bundle:
             except (TypeError, KeyError, AttributeError, ValueError) as exc:
                 problem = f"unexpected structure ({type(exc).__name__}: {exc})"
                 raise bundle.corrupt(problem) from None
-        bundle._check_blobs()
-        bundle._check_exception_names()
+            if b"blob" in text:  # no body can reference a blob without the word in the file
+                bundle._check_blobs()
+            bundle._check_exception_names()
+            if not checked:
+                cache.store(digest, doc)
         return bundle
 
     def _check_exception_names(self) -> None:

@@ -28,11 +28,15 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
+
 CACHE_VERSION = 1
 ENV_VAR = "ROBOFIXTURES_CACHE_DIR"
 #: Past this many entries a write prunes the least recently written half.
 MAX_ENTRIES = 2000
-_SUFFIX = f".py{sys.version_info[0]}{sys.version_info[1]}-m{marshal.version}-c{CACHE_VERSION}"
+# The plugin version is in the name too: a stored document passed that version's load checks.
+_SUFFIX = (f".py{sys.version_info[0]}{sys.version_info[1]}-m{marshal.version}-c{CACHE_VERSION}"
+           f"-{__version__}")
 _MAGIC = b"robofixtures-parsed"
 _default_dir: Path | None = None
 
@@ -84,21 +88,33 @@ class ParseCache:
             return None
         return self.directory / f"{digest}{_SUFFIX}"
 
+    def lookup(self, data: bytes) -> tuple[str, Any]:
+        """``(sha256 of data, the cached document or None)``."""
+        digest = hashlib.sha256(data).hexdigest()
+        path = self.entry_path(digest)
+        found = self._read(path, digest) if path is not None else None
+        return digest, (found[0] if found is not None else None)
+
+    def store(self, digest: str, doc: Any) -> None:
+        """Keep ``doc`` as the parsed form of the bytes with sha256 ``digest``.
+
+        Callers store a document only once it passed their checks, so a hit needs no
+        re-validation of what depends on the bytes alone.
+        """
+        path = self.entry_path(digest)
+        if path is not None:
+            self._write(path, digest, doc)
+
     def parse(self, data: bytes, parser: Callable[[bytes], Any]) -> Any:
-        """``parser(data)``, or the cached result for byte-identical ``data``.
+        """``parser(data)``, or the cached result for byte-identical ``data`` (stored unchecked).
 
         Exceptions of ``parser`` propagate (nothing is cached for them).
         """
-        digest = hashlib.sha256(data).hexdigest()
-        path = self.entry_path(digest)
-        if path is not None:
-            found = self._read(path, digest)
-            if found is not None:
-                return found[0]
-        with no_gc():
-            doc = parser(data)
-        if path is not None:
-            self._write(path, digest, doc)
+        digest, doc = self.lookup(data)
+        if doc is None:
+            with no_gc():
+                doc = parser(data)
+            self.store(digest, doc)
         return doc
 
     @staticmethod

@@ -95,15 +95,37 @@ def test_a_damaged_or_foreign_entry_is_a_miss_and_is_rewritten(tmp_path: Path) -
     assert state(loaded) == expected and loaded.roc_calls[0]["method"] == "move"
 
 
-def test_checks_still_run_on_a_cache_hit(tmp_path: Path) -> None:
+def test_only_documents_that_pass_the_checks_are_cached(tmp_path: Path) -> None:
     bundle = small_bundle(tmp_path / "b")
-    cache = ParseCache(tmp_path / "cache")
-    Bundle.load(bundle.directory, RERECORD, cache=cache)
+    cache_dir = tmp_path / "cache"
+    cache = ParseCache(cache_dir)
     text = bundle.path.read_text().replace("end_of_recording: true", "end_of_recording: false")
     bundle.path.write_text(text)
-    with pytest.raises(RecordingCorrupt, match="truncated"):
+    for _ in range(2):
+        with pytest.raises(RecordingCorrupt, match="truncated"):
+            Bundle.load(bundle.directory, RERECORD, cache=cache)
+    assert entries(cache_dir) == []
+    bundle.path.write_text(text.replace("method: POST", "method: 7"))
+    bundle.path.write_text(bundle.path.read_text().replace("end_of_recording: false",
+                                                           "end_of_recording: true"))
+    with pytest.raises(RecordingCorrupt, match="method must be a string"):
         Bundle.load(bundle.directory, RERECORD, cache=cache)
-    with pytest.raises(RecordingCorrupt, match="truncated"):  # now from the cache
+    assert entries(cache_dir) == []
+
+
+def test_a_missing_blob_is_found_on_a_cache_hit_too(tmp_path: Path) -> None:
+    bundle = Bundle(tmp_path / "b", RERECORD)
+    bundle.http.append({
+        "request": {"method": "GET", "uri": "http://api.test/img", "headers": {}, "body": None},
+        "response": {"status": {"code": 200, "message": "OK"}, "headers": {},
+                     "body": bytes(range(256)) * 4},
+    })
+    bundle.save(Scrubber())
+    cache = ParseCache(tmp_path / "cache")
+    Bundle.load(bundle.directory, RERECORD, cache=cache)
+    [blob] = list(bundle.blobs_dir.iterdir())
+    blob.unlink()
+    with pytest.raises(RecordingCorrupt, match="is missing"):
         Bundle.load(bundle.directory, RERECORD, cache=cache)
 
 
