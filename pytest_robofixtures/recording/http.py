@@ -432,8 +432,7 @@ def _merge_environment_settings(
     reaches a proxy or a TLS handshake, so they are skipped there. Recording, and replay with an
     ``ignore`` rule (whose requests go out), keep requests' behaviour.
     """
-    top = _active[-1] if _active else None
-    if top is None or top.mode != "replay" or top.ignore is not None:
+    if not _answered_here():
         return _real_merge_environment_settings(session, url, proxies, stream, verify, cert)
     return {
         "proxies": merge_setting(proxies, session.proxies),
@@ -443,10 +442,28 @@ def _merge_environment_settings(
     }
 
 
+def _answered_here() -> bool:
+    """Whether the active cassette answers every request itself (replay without ``ignore``)."""
+    top = _active[-1] if _active else None
+    return top is not None and top.mode == "replay" and top.ignore is None
+
+
+_real_get_netrc_auth = getattr(requests.sessions, "get_netrc_auth", None)
+
+
+def _get_netrc_auth(url: str, raise_errors: bool = False) -> Any:
+    """The ``~/.netrc`` lookup of requests (a stat per request), skipped where replay answers."""
+    if _answered_here() or _real_get_netrc_auth is None:
+        return None  # the header it would add is not matched and the request never leaves
+    return _real_get_netrc_auth(url, raise_errors)
+
+
 def _build_patchers() -> list[Any]:
     patchers = list(CassettePatcherBuilder(_Current()).build())
     patchers.append(mock.patch.object(requests.Session, "merge_environment_settings",
                                       _merge_environment_settings))
+    if _real_get_netrc_auth is not None:  # a module-level helper of requests: patch if present
+        patchers.append(mock.patch.object(requests.sessions, "get_netrc_auth", _get_netrc_auth))
     return patchers
 
 
