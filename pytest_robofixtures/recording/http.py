@@ -136,15 +136,18 @@ class DeferredNormalizer(Normalizer):
     def __post_init__(self) -> None:
         super().__post_init__()
         self._pending: list[Callable[[], None]] = []
+        self._learning = threading.RLock()
 
     def defer(self, learn: Callable[[], None]) -> None:
         """Queue ``learn`` (which calls :meth:`Normalizer.collect_ids` on this object)."""
         self._pending.append(learn)
 
     def flush(self) -> None:
-        """Run the queued learning now."""
-        while self._pending:
-            self._pending.pop(0)()
+        """Run the queued learning now (other threads wait until it is complete)."""
+        with self._learning:
+            while self._pending:
+                self._pending[0]()
+                self._pending.pop(0)  # only once learnt: others keep waiting meanwhile
 
     def collect_ids(self, request: Any, response: Any) -> None:
         self.flush()
