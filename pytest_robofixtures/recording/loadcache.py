@@ -7,10 +7,11 @@ ever be used for byte-identical YAML, and editing, re-recording or checking out 
 a recording simply misses the cache. ``marshal`` is the format of ``__pycache__`` (the same trust
 model: files written by this user, in this user's cache), round-trips exactly the types a safe
 YAML load produces except dates (a document holding those is not cached), and loads faster than
-``json``. The Python and marshal versions are part of the entry name.
+``json``. The Python, marshal and plugin versions are part of the entry name; callers store a
+document only after it passed their checks.
 
 Where: ``$ROBOFIXTURES_CACHE_DIR`` when set (``off`` disables the cache), else the directory given
-to :func:`set_default_cache_dir` (the plugin passes one under pytest's cache), else
+to :func:`set_default_cache_dir`, else
 ``$XDG_CACHE_HOME/pytest-robofixtures/parsed`` (``~/.cache/...``). A cache that cannot be read or
 written is ignored: loading never fails because of it.
 """
@@ -23,7 +24,7 @@ import marshal
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -104,18 +105,6 @@ class ParseCache:
         path = self.entry_path(digest)
         if path is not None:
             self._write(path, digest, doc)
-
-    def parse(self, data: bytes, parser: Callable[[bytes], Any]) -> Any:
-        """``parser(data)``, or the cached result for byte-identical ``data`` (stored unchecked).
-
-        Exceptions of ``parser`` propagate (nothing is cached for them).
-        """
-        digest, doc = self.lookup(data)
-        if doc is None:
-            with no_gc():
-                doc = parser(data)
-            self.store(digest, doc)
-        return doc
 
     @staticmethod
     def _read(path: Path, digest: str) -> tuple[Any] | None:
