@@ -98,18 +98,23 @@ def rounds(fns: dict[str, Callable[[], Any]], repeat: int, warm: int = 1,
            self_timed: bool = False) -> dict[str, list[float]]:
     """Run every function ``repeat`` times, interleaved (a, b, a, b...), after ``warm`` runs.
 
-    Times are wall seconds of each call, or with ``self_timed`` the number each call returns.
+    Times are wall seconds of each call, or with ``self_timed`` the ``(wall, cpu)`` each call
+    returns; ``"<name> [cpu]"`` holds this process's CPU seconds (less sensitive to a loaded
+    machine than wall time).
     """
     for _ in range(warm):
         for fn in fns.values():
             fn()
-    times: dict[str, list[float]] = {name: [] for name in fns}
+    times: dict[str, list[float]] = {}
     for _ in range(repeat):
         for name, fn in fns.items():
             gc.collect()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             value = fn()
-            times[name].append(float(value) if self_timed else time.perf_counter() - t0)
+            wall, cpu = value if self_timed else (time.perf_counter() - t0,
+                                                  time.process_time() - c0)
+            times.setdefault(name, []).append(float(wall))
+            times.setdefault(f"{name} [cpu]", []).append(float(cpu))
     return times
 
 
@@ -200,16 +205,26 @@ def bench_request(tmp: Path, n: int, repeat: int, count: int = 200) -> dict[str,
 
 # -- per test through pytest ----------------------------------------------------------------
 class _Timer:
+    """Per test: pytest's durations (setup + call + teardown) and the CPU time of the protocol."""
+
     def __init__(self) -> None:
         self.seconds = 0.0
+        self.cpu = 0.0
         self.failed = 0
+        self._cpu0 = 0.0
+
+    def pytest_runtest_logstart(self) -> None:
+        self._cpu0 = time.process_time()
+
+    def pytest_runtest_logfinish(self) -> None:
+        self.cpu += time.process_time() - self._cpu0
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.seconds += report.duration
         self.failed += int(report.failed)
 
 
-def _pytest(project: Path, test_file: str) -> float:
+def _pytest(project: Path, test_file: str) -> tuple[float, float]:
     timer = _Timer()
     code = pytest.main(
         [str(project / test_file), "-q", "-p", "no:cacheprovider", "--rootdir", str(project),
@@ -218,7 +233,7 @@ def _pytest(project: Path, test_file: str) -> float:
     )
     if code != 0 or timer.failed:
         raise SystemExit(f"benchmark run {test_file} failed (exit {code})")
-    return timer.seconds / TESTS
+    return timer.seconds / TESTS, timer.cpu / TESTS
 
 
 def bench_per_test(tmp: Path, repeat: int) -> dict[str, list[float]]:
@@ -280,6 +295,8 @@ def summarize(m: dict[str, Any]) -> dict[str, float]:
         t = load["times"]
         n = load["n"]
         out[f"replay_load_{n}_vs_json"] = _med(t["Recorder.open"]) / _med(t["json.load"])
+        out[f"replay_load_{n}_cpu_vs_json"] = (_med(t["Recorder.open [cpu]"])
+                                               / _med(t["json.load [cpu]"]))
         out[f"replay_ready_{n}_vs_json"] = (_med(t["Recorder.open + HTTP ready"])
                                             / _med(t["json.load"]))
         out[f"replay_load_{n}_mem_vs_json"] = load["mem_open"] / load["mem_json"]
@@ -291,9 +308,12 @@ def summarize(m: dict[str, Any]) -> dict[str, float]:
     for n, req in m["request"].items():
         out[f"replay_request_{n}_vs_vcrpy"] = (_med(req["robofixtures replay"])
                                                / _med(req["vcrpy replay (same cassette)"]))
+    out["replay_request_cpu_us"] = _med(m["request"][1000]["robofixtures replay [cpu]"]) * 1e6
     pt = m["per_test"]
     out["replay_per_test_ms_over_empty"] = (_med(pt["replayed test"])
                                             - _med(pt["empty test"])) * 1000
+    out["replay_per_test_cpu_ms_over_empty"] = (_med(pt["replayed test [cpu]"])
+                                                - _med(pt["empty test [cpu]"])) * 1000
     return out
 
 
@@ -324,18 +344,22 @@ def main() -> int:
         for name in ("json.load", "Recorder.open", "Recorder.open + HTTP ready",
                      "libyaml CSafeLoader", "Recorder.open, cold cache"):
             print(_row(name, t[name], 1000, "ms", base))
+        cpu_base = _med(t["json.load [cpu]"])
+        print(_row("Recorder.open [cpu]", t["Recorder.open [cpu]"], 1000, "ms", cpu_base)
+              + "  (vs json.load [cpu])")
         print(f"  peak memory: json.load {load['mem_json'] / 2**20:.1f} MiB, Recorder.open "
               f"{load['mem_open'] / 2**20:.1f} MiB "
               f"({load['mem_open'] / load['mem_json']:.2f}x)")
     for n, req in m["request"].items():
         print(f"one replayed GET through requests ({n}-interaction recording)")
-        base = _med(req["vcrpy replay (same cassette)"])
         for name, values in req.items():
-            print(_row(name, values, 1e6, "us", base))
+            base_name = "vcrpy replay (same cassette)" + (" [cpu]" if "[cpu]" in name else "")
+            print(_row(name, values, 1e6, "us", _med(req[base_name])))
     print(f"per test, {TESTS} tests through pytest, {REQUESTS_PER_TEST} replayed GETs each")
-    base = _med(m["per_test"]["empty test"])
     for name, values in m["per_test"].items():
+        base = _med(m["per_test"]["empty test" + (" [cpu]" if "[cpu]" in name else "")])
         print(_row(name, values, 1000, "ms", base))
+    base = _med(m["per_test"]["empty test"])
     print(f"  (setup + call + teardown per test; replayed test minus empty test: "
           f"{(_med(m['per_test']['replayed test']) - base) * 1000:.2f} ms)")
     print("\nheadline (ratios of medians; targets: load <= 3x json at both sizes, "
