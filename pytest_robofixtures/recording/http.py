@@ -437,8 +437,11 @@ def _merge_environment_settings(
     """
     if not _answered_here():
         return _real_merge_environment_settings(session, url, proxies, stream, verify, cert)
+    # merging two empty proxy maps (the common case) walks both as key/value lists: skip it
+    merged = {} if not proxies and not session.proxies else merge_setting(proxies,
+                                                                          session.proxies)
     return {
-        "proxies": merge_setting(proxies, session.proxies),
+        "proxies": merged,
         "stream": merge_setting(stream, session.stream),
         "verify": merge_setting(verify, session.verify),
         "cert": merge_setting(cert, session.cert),
