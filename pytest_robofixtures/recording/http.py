@@ -42,6 +42,8 @@ class HttpMatcher:
         self.bundle = bundle
         self.scrubber = scrubber
         self.normalizer = normalizer
+        # Live URLs are usually the recorded ones, and polls repeat them: compute each once.
+        self._url_keys: dict[tuple[str, str], tuple[Any, ...]] = {}
 
     def _body_form(self, data: bytes | None, json_obj: Any = None, is_json: bool = False) -> Any:
         if is_json:
@@ -61,15 +63,21 @@ class HttpMatcher:
 
     def url_key(self, method: str, uri: str) -> tuple[Any, ...]:
         """The URL part of a match key: method, scheme, host, port, path and sorted query."""
-        parts = urlsplit(self.scrubber.uri(uri))
-        return (
-            method.upper(),
-            parts.scheme,
-            (parts.hostname or "").lower(),
-            parts.port or {"http": 80, "https": 443}.get(parts.scheme),
-            parts.path or "/",
-            tuple(sorted(parse_qsl(parts.query, keep_blank_values=True))),
-        )
+        key = self._url_keys.get((method, uri))
+        if key is None:
+            parts = urlsplit(self.scrubber.uri(uri))
+            key = (
+                method.upper(),
+                parts.scheme,
+                (parts.hostname or "").lower(),
+                parts.port or {"http": 80, "https": 443}.get(parts.scheme),
+                parts.path or "/",
+                tuple(sorted(parse_qsl(parts.query, keep_blank_values=True))),
+            )
+            if len(self._url_keys) >= 100_000:  # a client making up URLs: stay bounded
+                self._url_keys.clear()
+            self._url_keys[(method, uri)] = key
+        return key
 
     def stored_body_form(self, body: Any) -> Any:
         """The body part of a match key, for a body in the bundle's stored form."""
