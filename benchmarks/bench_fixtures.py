@@ -1,8 +1,10 @@
 """Replay cost per fixture: each fixture's test recorded live against the sandbox, then replayed.
 
-Run: ``python benchmarks/bench_fixtures.py``. Everything runs in this process through
-``pytest.main``; the baseline is the same test run live (``--robo-sim``) in the same process, and
-an empty test's replay gives the fixed per-test cost. Prints milliseconds and ratios.
+Run: ``python benchmarks/bench_fixtures.py [--quick]``. Everything runs in this process through
+``pytest.main``. Each project holds the scenario twice: ``test_warm`` (run first, untimed: it
+starts the sandbox and warms imports and connections) and ``test_it`` (timed: setup + call +
+teardown). Live (``--robo-sim``, which also records) and replay runs are interleaved and repeated;
+the table shows min and median, and an empty test's replay gives the fixed per-test cost.
 """
 
 from __future__ import annotations
@@ -72,15 +74,16 @@ SCENARIOS = {
 
 
 class Timer:
-    """Sums setup + call + teardown of every test of one run."""
+    """Sums setup + call + teardown of ``test_it`` (the warm-up test is not timed)."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
         self.failed = 0
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.seconds += report.duration
         self.failed += int(report.failed)
+        if report.nodeid.endswith("::test_it"):
+            self.seconds += report.duration
 
 
 def run(project: Path, *args: str) -> float:
@@ -95,26 +98,40 @@ def run(project: Path, *args: str) -> float:
     return timer.seconds
 
 
+def scenario_file(body: str) -> str:
+    """The scenario as ``test_warm`` then ``test_it`` (same body, run in that order)."""
+    body = textwrap.dedent(body)
+    return body.replace("def test_it(", "def test_warm(") + "\n\n" + body
+
+
 def main() -> int:
+    repeat = 3 if "--quick" in sys.argv[1:] else 5
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, body in SCENARIOS.items():
             project = Path(tmp) / name.strip("()").replace(" ", "_")
             project.mkdir()
             shutil.copytree(REPO / "examples" / "manifests", project / "manifests")
-            (project / f"test_{project.name}.py").write_text(textwrap.dedent(body))
-            live = run(project, "--robo-sim")
-            replays = [run(project) for _ in range(5)]
-            rows.append((name, live, statistics.median(replays)))
-    empty = rows[0][2]
-    print(f"\n{'fixture':<20}{'live (sim) ms':>15}{'replay ms':>12}{'overhead ms':>13}"
-          f"{'replay/live':>13}")
-    for name, live, replay in rows:
-        print(f"{name:<20}{live * 1000:>15.1f}{replay * 1000:>12.1f}"
-              f"{(replay - empty) * 1000:>13.1f}{replay / live:>13.3f}")
-    print("\nlive = the test against the embedded sandbox (provisioning delay 0.2 s; the first "
-          "test of a run\nalso starts the sandbox); replay = median of 5 offline replays; "
-          "overhead = replay minus\nthe replay of a test with no fixture.")
+            (project / f"test_{project.name}.py").write_text(scenario_file(body))
+            run(project, "--robo-sim")  # warm-up round (records the first recording)
+            run(project)
+            lives, replays = [], []
+            for _ in range(repeat):
+                lives.append(run(project, "--robo-sim"))
+                replays.append(run(project))
+            rows.append((name, lives, replays))
+    empty = statistics.median(rows[0][2])
+    print(f"\n{'fixture':<20}{'live min':>10}{'live med':>10}{'replay min':>12}"
+          f"{'replay med':>12}{'overhead':>10}{'replay/live':>13}   (ms)")
+    for name, lives, replays in rows:
+        live, replay = statistics.median(lives), statistics.median(replays)
+        print(f"{name:<20}{min(lives) * 1000:>10.1f}{live * 1000:>10.1f}"
+              f"{min(replays) * 1000:>12.1f}{replay * 1000:>12.1f}"
+              f"{(replay - empty) * 1000:>10.1f}{replay / live:>13.3f}")
+    print(f"\nlive = the test against the embedded sandbox (--robo-sim-delay 0.2, which records "
+          f"too);\nreplay = offline; both after an untimed warm-up test in the same run, "
+          f"{repeat} interleaved\nruns each (min and median); overhead = median replay minus "
+          "the replay of a test with no fixture.")
     return 0
 
 

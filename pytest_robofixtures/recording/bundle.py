@@ -25,7 +25,9 @@ import yaml
 
 from .. import __version__
 from . import stable
+from ._util import canonical_name, unknown_type
 from .errors import RecordingCorrupt, RecordingMismatch, RecordingMissing
+from .loadcache import ParseCache, no_gc
 from .names import run_tokens
 from .paths import BLOBS_DIR, FAILED_FILE, RECORDING_FILE
 from .scrub import Scrubber
@@ -462,8 +464,14 @@ class Bundle:
         return self.path
 
     @classmethod
-    def load(cls, directory: str | Path, rerecord_command: str) -> Bundle:
-        """Read a bundle: RecordingMissing when absent, RecordingCorrupt when unusable."""
+    def load(
+        cls, directory: str | Path, rerecord_command: str, *, cache: ParseCache | None = None
+    ) -> Bundle:
+        """Read a bundle: RecordingMissing when absent, RecordingCorrupt when unusable.
+
+        The parsed YAML comes from ``cache`` (default :meth:`ParseCache.default`) when the file's
+        bytes are unchanged since it was last parsed; every check below runs either way.
+        """
         bundle = cls(directory, rerecord_command)
         try:
             text = bundle.path.read_bytes()
@@ -471,40 +479,64 @@ class Bundle:
             raise RecordingMissing(bundle.path, rerecord_command) from None
         except IsADirectoryError:
             raise bundle.corrupt("it is a directory") from None
-        if not text.strip():
+        if not text or text.isspace():
             raise bundle.corrupt("the file is empty (truncated?)")
-        try:
-            doc = yaml.load(text, Loader=_Loader)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}" if mark is not None else ""
-            raise bundle.corrupt(f"invalid YAML{where} ({getattr(exc, 'problem', exc)})") from None
-        if not isinstance(doc, dict) or "format_version" not in doc:
-            raise bundle.corrupt("no format_version (not a pytest-robofixtures recording)")
-        version = doc["format_version"]
-        if not isinstance(version, int) or version < 1:
-            raise bundle.corrupt(f"invalid format_version {version!r}")
-        if version > FORMAT_VERSION:
-            raise bundle.corrupt(
-                f"format_version {version} is newer than this pytest-robofixtures "
-                f"({__version__}) reads (up to {FORMAT_VERSION}); upgrade the plugin"
-            )
-        if doc.get(END_KEY) is not True:
-            raise bundle.corrupt(f"'{END_KEY}' is missing at the end: the file is truncated")
-        try:
-            doc = stable.expand(doc)  # rec-workflow hook: format 2 back to the format-1 shape
-            bundle.metadata = dict(doc.get("metadata") or {})
-            bundle.clock = dict(doc.get("clock") or {})
-            bundle.names = [dict(n) for n in doc.get("names") or []]
-            bundle.http = [_check_http(e) for e in doc.get("http") or []]
-            bundle.ssh = [bundle._load_ssh(e) for e in doc.get("ssh") or []]
-            roc = doc.get("roc") or {}
-            bundle.roc_calls = [untagged(c) for c in roc.get("calls") or []]
-            bundle.roc_feeds = [untagged(f) for f in roc.get("feeds") or []]
-        except (TypeError, KeyError, AttributeError, ValueError) as exc:
-            raise bundle.corrupt(f"unexpected structure ({type(exc).__name__}: {exc})") from None
-        bundle._check_blobs()
+        # Parsing and rebuilding the sections make only fresh acyclic containers: collections
+        # triggered meanwhile find nothing and would make loading superlinear in size.
+        cache = cache or ParseCache.default()
+        with no_gc():
+            digest, doc = cache.lookup(text)
+            # A cached document passed every check below that depends on the bytes alone.
+            checked = doc is not None
+            if doc is None:
+                try:
+                    doc = _parse_yaml(text)
+                except yaml.YAMLError as exc:
+                    mark = getattr(exc, "problem_mark", None)
+                    where = f" at line {mark.line + 1}" if mark is not None else ""
+                    problem = getattr(exc, "problem", exc)
+                    raise bundle.corrupt(f"invalid YAML{where} ({problem})") from None
+            if not isinstance(doc, dict) or "format_version" not in doc:
+                raise bundle.corrupt("no format_version (not a pytest-robofixtures recording)")
+            version = doc["format_version"]
+            if not isinstance(version, int) or version < 1:
+                raise bundle.corrupt(f"invalid format_version {version!r}")
+            if version > FORMAT_VERSION:
+                raise bundle.corrupt(
+                    f"format_version {version} is newer than this pytest-robofixtures "
+                    f"({__version__}) reads (up to {FORMAT_VERSION}); upgrade the plugin"
+                )
+            if doc.get(END_KEY) is not True:
+                raise bundle.corrupt(f"'{END_KEY}' is missing at the end: the file is truncated")
+            try:
+                # rec-workflow hook: format 2 back to the format-1 shape (a new document; the
+                # parsed one is what the cache keeps).
+                parsed, doc = doc, stable.expand(doc)
+                bundle.metadata = dict(doc.get("metadata") or {})
+                bundle.clock = dict(doc.get("clock") or {})
+                bundle.names = [dict(n) for n in doc.get("names") or []]
+                http = doc.get("http") or []
+                bundle.http = list(http) if checked else [_check_http(e) for e in http]
+                bundle.ssh = [bundle._load_ssh(e) for e in doc.get("ssh") or []]
+                roc = doc.get("roc") or {}
+                bundle.roc_calls = [untagged(c) for c in roc.get("calls") or []]
+                bundle.roc_feeds = [untagged(f) for f in roc.get("feeds") or []]
+            except (TypeError, KeyError, AttributeError, ValueError) as exc:
+                problem = f"unexpected structure ({type(exc).__name__}: {exc})"
+                raise bundle.corrupt(problem) from None
+            if b"blob" in text:  # no body can reference a blob without the word in the file
+                bundle._check_blobs()
+            bundle._check_exception_names()
+            if not checked:
+                cache.store(digest, parsed)
         return bundle
+
+    def _check_exception_names(self) -> None:
+        """Every recorded exception type must be a known recorded name (checked before replay)."""
+        for entry in (*self.ssh, *self.roc_calls):
+            raised = entry.get("raised")
+            if isinstance(raised, dict) and canonical_name(str(raised.get("type", ""))) is None:
+                raise unknown_type(str(raised.get("type", "")), self.path, self.rerecord_command)
 
     def _check_blobs(self) -> None:
         """Every blob the HTTP section references must exist (contents are checked on use)."""
@@ -525,6 +557,10 @@ class Bundle:
                 for name in names:
                     if not (self.blobs_dir / str(name)).is_file():
                         raise self.corrupt(f"blob {self.blobs_dir / str(name)} is missing")
+
+
+def _parse_yaml(data: bytes) -> Any:
+    return yaml.load(data, Loader=_Loader)
 
 
 def _one(v: Any) -> Any:

@@ -12,14 +12,18 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
+from unittest import mock
 from urllib.parse import parse_qsl, urlsplit
 
+import requests
+from requests.sessions import merge_setting
 from vcr.cassette import Cassette
 from vcr.patch import CassettePatcherBuilder
+from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.record_mode import RecordMode
 
 from .bundle import Bundle
-from .match import Normalizer, OrderedReplay, canonical, json_differences
+from .match import Normalizer, canonical, json_differences
 from .scrub import Scrubber
 
 IgnoreFn = Callable[[str, str], bool]
@@ -38,6 +42,8 @@ class HttpMatcher:
         self.bundle = bundle
         self.scrubber = scrubber
         self.normalizer = normalizer
+        # Live URLs are usually the recorded ones, and polls repeat them: compute each once.
+        self._url_keys: dict[tuple[str, str], tuple[Any, ...]] = {}
 
     def _body_form(self, data: bytes | None, json_obj: Any = None, is_json: bool = False) -> Any:
         if is_json:
@@ -55,28 +61,46 @@ class HttpMatcher:
                 pass
         return self.scrubber.text(text)
 
+    def url_key(self, method: str, uri: str) -> tuple[Any, ...]:
+        """The URL part of a match key: method, scheme, host, port, path and sorted query."""
+        key = self._url_keys.get((method, uri))
+        if key is None:
+            parts = urlsplit(self.scrubber.uri(uri))
+            key = (
+                method.upper(),
+                parts.scheme,
+                (parts.hostname or "").lower(),
+                parts.port or {"http": 80, "https": 443}.get(parts.scheme),
+                parts.path or "/",
+                # rec-workflow hook: the Normalizer drops query parameters the config ignores.
+                tuple(sorted(self.normalizer.query(
+                    parse_qsl(parts.query, keep_blank_values=True)))),
+            )
+            if len(self._url_keys) >= 100_000:  # a client making up URLs: stay bounded
+                self._url_keys.clear()
+            self._url_keys[(method, uri)] = key
+        return key
+
+    def stored_body_form(self, body: Any) -> Any:
+        """The body part of a match key, for a body in the bundle's stored form."""
+        if isinstance(body, dict) and "json" in body:
+            return self._body_form(None, self.bundle.json_body(body), True)
+        return self._body_form(self.bundle.decode_body(body) if body else None)
+
+    def live_body_form(self, body: Any) -> Any:
+        """The body part of a match key, for a live request's body."""
+        return self._body_form(body if isinstance(body, (bytes, type(None)))
+                               else str(body).encode())
+
+    @staticmethod
+    def form_of(url_key: tuple[Any, ...], body_form: Any) -> dict[str, Any]:
+        """A match form from its URL and body parts."""
+        return dict(zip(_FIELDS, (*url_key, body_form)))
+
     def form(self, method: str, uri: str, body: Any, stored: bool) -> dict[str, Any]:
         """The match form of a request; ``stored`` bodies are in the bundle's stored form."""
-        parts = urlsplit(self.scrubber.uri(uri))
-        if stored:
-            if isinstance(body, dict) and "json" in body:
-                body_form = self._body_form(None, self.bundle.json_body(body), True)
-            else:
-                body_form = self._body_form(self.bundle.decode_body(body) if body else None)
-        else:
-            body_form = self._body_form(body if isinstance(body, (bytes, type(None)))
-                                        else str(body).encode())
-        return {
-            "method": method.upper(),
-            "scheme": parts.scheme,
-            "host": (parts.hostname or "").lower(),
-            "port": parts.port or {"http": 80, "https": 443}.get(parts.scheme),
-            "path": parts.path or "/",
-            # rec-workflow hook: the Normalizer drops query parameters the config ignores.
-            "query": tuple(sorted(self.normalizer.query(
-                parse_qsl(parts.query, keep_blank_values=True)))),
-            "body": body_form,
-        }
+        body_form = self.stored_body_form(body) if stored else self.live_body_form(body)
+        return self.form_of(self.url_key(method, uri), body_form)
 
     @staticmethod
     def key(form: dict[str, Any]) -> tuple[Any, ...]:
@@ -110,6 +134,135 @@ class HttpMatcher:
         return out
 
 
+class DeferredNormalizer(Normalizer):
+    """A :class:`Normalizer` whose learning of recorded ids can wait until a value is normalized.
+
+    Learning walks every recorded body; a replay that never normalizes a JSON value (GET-only
+    polling, a test that stops early) never pays for it. Queued learning runs in the order it
+    was queued and before any later :meth:`collect_ids`, so the result is the same as learning
+    eagerly.
+    """
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._pending: list[Callable[[], None]] = []
+        self._learning = threading.RLock()
+
+    def defer(self, learn: Callable[[], None]) -> None:
+        """Queue ``learn`` (which calls :meth:`Normalizer.collect_ids` on this object)."""
+        self._pending.append(learn)
+
+    def flush(self) -> None:
+        """Run the queued learning now (other threads wait until it is complete)."""
+        with self._learning:
+            while self._pending:
+                self._pending[0]()
+                self._pending.pop(0)  # only once learnt: others keep waiting meanwhile
+
+    def collect_ids(self, request: Any, response: Any) -> None:
+        self.flush()
+        super().collect_ids(request, response)
+
+    def value(self, obj: Any) -> Any:
+        if self._pending:
+            self.flush()
+        return super().value(obj)
+
+
+_UNSET: Any = object()
+
+
+class _LazyIndex:
+    """Recorded requests served per match key in recorded order, the last one repeating.
+
+    The same contract as :class:`OrderedReplay`, built lazily: URL parts are computed once per
+    distinct recorded ``(method, uri)`` at the first request, body forms only for recorded
+    requests whose URL parts equal a live request's.
+    """
+
+    def __init__(self, cassette: BundleCassette) -> None:
+        self.matcher = cassette.matcher
+        self.entries = cassette.bundle.http
+        self.play_counts = [0] * len(self.entries)
+        self._lock = threading.RLock()
+        self._by_url: dict[tuple[Any, ...], list[int]] | None = None
+        self._bodies: list[Any] = [_UNSET] * len(self.entries)
+        self._queues: dict[tuple[Any, ...], dict[Any, list[int]]] = {}
+        self._pos: dict[tuple[Any, ...], int] = {}
+
+    def _url_index(self) -> dict[tuple[Any, ...], list[int]]:
+        if self._by_url is None:
+            raw: dict[tuple[str, str], list[int]] = {}
+            for i, e in enumerate(self.entries):
+                req = e["request"]
+                raw.setdefault((req["method"], req["uri"]), []).append(i)
+            by_url: dict[tuple[Any, ...], list[int]] = {}
+            for (method, uri), indexes in raw.items():
+                by_url.setdefault(self.matcher.url_key(method, uri), []).extend(indexes)
+            for indexes in by_url.values():
+                indexes.sort()
+            self._by_url = by_url
+        return self._by_url
+
+    def body_form(self, index: int) -> Any:
+        """The body form of recorded request ``index`` (computed once)."""
+        form = self._bodies[index]
+        if form is _UNSET:
+            form = self._bodies[index] = self.matcher.stored_body_form(
+                self.entries[index]["request"].get("body"))
+        return form
+
+    def next(self, url_key: tuple[Any, ...], body_form: Any) -> tuple[int, dict[str, Any]] | None:
+        """The entry to serve for a live request, or None when none was recorded."""
+        with self._lock:
+            queues = self._queues.get(url_key)
+            if queues is None:
+                queues = {}
+                for i in self._url_index().get(url_key, ()):
+                    queues.setdefault(self.body_form(i), []).append(i)
+                self._queues[url_key] = queues
+            queue = queues.get(body_form)
+            if not queue:
+                return None
+            key = (url_key, body_form)
+            pos = self._pos.get(key, 0)
+            index = queue[min(pos, len(queue) - 1)]
+            self._pos[key] = pos + 1
+            self.play_counts[index] += 1
+        return index, self.entries[index]
+
+    def forms(self) -> list[dict[str, Any]]:
+        """Every recorded request's full match form (for mismatch messages)."""
+        with self._lock:
+            out: list[dict[str, Any]] = [{} for _ in self.entries]
+            for url_key, indexes in self._url_index().items():
+                for i in indexes:
+                    out[i] = self.matcher.form_of(url_key, self.body_form(i))
+            return out
+
+    def unused(self) -> list[int]:
+        """Indexes of entries never served."""
+        return [i for i, n in enumerate(self.play_counts) if n == 0]
+
+
+class BundlePersister:
+    """vcrpy persister (its documented extension point) for cassettes that live in a bundle.
+
+    The :class:`Recorder` loads and saves the bundle itself; vcrpy's own load finds no
+    interactions and its save writes nothing.
+    """
+
+    @classmethod
+    def load_cassette(cls, cassette_path: str, serializer: Any) -> tuple[list[Any], list[Any]]:
+        """No vcrpy interactions: the bundle's are served by :class:`BundleCassette`."""
+        raise CassetteNotFoundError(cassette_path)
+
+    @staticmethod
+    def save_cassette(cassette_path: str, cassette_dict: dict[str, Any], serializer: Any) -> None:
+        """Nothing: :meth:`Bundle.save` writes the recording."""
+        return None
+
+
 class BundleCassette(Cassette):
     """A vcrpy cassette whose interactions live in a :class:`Bundle`.
 
@@ -128,6 +281,7 @@ class BundleCassette(Cassette):
     ) -> None:
         super().__init__(
             path=str(bundle.path),
+            persister=BundlePersister,
             record_mode=RecordMode.NONE if mode == "replay" else RecordMode.ALL,
         )
         self.bundle = bundle
@@ -135,36 +289,30 @@ class BundleCassette(Cassette):
         self.ignore = ignore
         self.matcher = HttpMatcher(bundle, scrubber, normalizer)
         self._append_lock = threading.Lock()
-        self._replay: OrderedReplay[dict[str, Any]] | None = None
-        self._forms: list[dict[str, Any]] = []
+        self._index: _LazyIndex | None = None
         self._responses: dict[int, dict[str, Any]] = {}
         if mode == "replay":
-            for e in bundle.http:
-                req_body, body = e["request"].get("body"), e["response"].get("body")
-                normalizer.collect_ids(
-                    [e["request"]["uri"], req_body.get("json") if isinstance(req_body, dict)
-                     else req_body],
-                    body.get("json") if isinstance(body, dict) else body,
-                )
-            self._forms = [
-                self.matcher.form(e["request"]["method"], e["request"]["uri"],
-                                  e["request"].get("body"), stored=True)
-                for e in bundle.http
-            ]
-            self._replay = OrderedReplay(
-                bundle.http, keys=[self.matcher.key(f) for f in self._forms]
-            )
+            self._index = _LazyIndex(self)
+
+            def learn() -> None:
+                for e in bundle.http:
+                    req_body, body = e["request"].get("body"), e["response"].get("body")
+                    Normalizer.collect_ids(
+                        normalizer,
+                        [e["request"]["uri"], req_body.get("json") if isinstance(req_body, dict)
+                         else req_body],
+                        body.get("json") if isinstance(body, dict) else body,
+                    )
+
+            if isinstance(normalizer, DeferredNormalizer):
+                normalizer.defer(learn)
+            else:
+                learn()
 
     # vcrpy hooks -----------------------------------------------------------------------------
     @property
     def write_protected(self) -> bool:
         return self.mode == "replay"
-
-    def _load(self) -> None:  # the bundle is loaded by the Recorder
-        return None
-
-    def _save(self, force: bool = False) -> None:  # the bundle is saved by the Recorder
-        return None
 
     def filter_request(self, request: Any) -> Any:
         if self.ignore is not None and self.ignore(request.method, request.uri):
@@ -198,14 +346,15 @@ class BundleCassette(Cassette):
             self.bundle.http.append(entry)
 
     def play_response(self, request: Any) -> dict[str, Any]:
-        assert self._replay is not None
+        assert self._index is not None
         body = request.body_bytes if hasattr(request, "body_bytes") else request.body
         if isinstance(body, str):
             body = body.encode("utf-8")
-        live = self.matcher.form(request.method, request.uri, body, stored=False)
-        found = self._replay.next(self.matcher.key(live))
+        url_key = self.matcher.url_key(request.method, request.uri)
+        body_form = self.matcher.live_body_form(body)
+        found = self._index.next(url_key, body_form)
         if found is None:
-            raise self._mismatch(live, request.uri)
+            raise self._mismatch(self.matcher.form_of(url_key, body_form), request.uri)
         index, entry = found
         return self._response(index, entry)
 
@@ -232,40 +381,139 @@ class BundleCassette(Cassette):
         }
 
     def _mismatch(self, live: dict[str, Any], uri: str) -> Exception:
-        assert self._replay is not None
-
-        forms = self._forms
-        form_of = {id(e): f for e, f in zip(self.bundle.http, forms)}
-
-        def score(entry: dict[str, Any]) -> tuple[int, int]:
-            form = form_of[id(entry)]
+        assert self._index is not None
+        forms = self._index.forms()
+        play_counts = self._index.play_counts
+        best: tuple[Any, int] | None = None
+        for i, form in enumerate(forms):
             same = [form[f] == live[f] for f in _FIELDS]
-            return (int(same[0]) + int(same[4]), sum(same))
-
-        best = self._replay.nearest(score)
-        nearest = diffs = None
+            # method and body first, then the most fields; ties: not yet played, then earliest
+            rank = ((int(same[0]) + int(same[4]), sum(same)), int(play_counts[i] == 0), -i)
+            if best is None or rank > best[0]:
+                best = (rank, i)
+        nearest = None
+        diffs: list[str] = []
         if best is not None:
-            index, _entry = best
-            form = forms[index]
-            nearest = self.matcher.describe(form, self.bundle.http[index]["request"]["uri"])
-            diffs = self.matcher.differences(form, live)
+            index = best[1]
+            nearest = self.matcher.describe(forms[index], self.bundle.http[index]["request"]["uri"])
+            diffs = self.matcher.differences(forms[index], live)
         return self.bundle.mismatch(
-            "HTTP", self.matcher.describe(live, uri), nearest, diffs or [], len(self.bundle.http)
+            "HTTP", self.matcher.describe(live, uri), nearest, diffs, len(self.bundle.http)
         )
 
     def unused(self) -> list[str]:
         """Recorded interactions replay never served."""
-        if self._replay is None:
+        if self._index is None:
             return []
-        requests = [self.bundle.http[i]["request"] for i in self._replay.unused()]
+        requests = [self.bundle.http[i]["request"] for i in self._index.unused()]
         return [f"HTTP {r['method']} {r['uri']}" for r in requests]
+
+
+class _Current:
+    """What vcrpy's patched connection classes see as their ``cassette``: the innermost active one.
+
+    vcrpy builds its patchers (and their connection subclasses) for one cassette object; building
+    them costs milliseconds, mostly failed imports of clients that are not installed. They are
+    built once per process for this stand-in and re-entered around each activation instead.
+    """
+
+    _path = "pytest-robofixtures"  # names vcrpy's generated connection subclasses
+    custom_patches: tuple[Any, ...] = ()
+    skip_patchers: tuple[str, ...] = ()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if not _active:
+            raise RuntimeError("an HTTP connection made under a pytest-robofixtures cassette "
+                               "was used after the cassette was closed")
+        return getattr(_active[-1], name)
+
+
+_active: list[BundleCassette] = []
+_patchers: list[Any] | None = None
+_stack: contextlib.ExitStack | None = None
+_real_merge_environment_settings = requests.Session.merge_environment_settings
+
+
+def _merge_environment_settings(
+    session: requests.Session, url: str, proxies: Any, stream: Any, verify: Any, cert: Any
+) -> Any:
+    """``Session.merge_environment_settings`` without the environment when replay answers.
+
+    requests reads proxy and CA-bundle variables from the environment before every request
+    (a third of a replayed request's cost); a request the replaying cassette answers never
+    reaches a proxy or a TLS handshake, so they are skipped there. Recording, and replay with an
+    ``ignore`` rule (whose requests go out), keep requests' behaviour.
+    """
+    if not _answered_here():
+        return _real_merge_environment_settings(session, url, proxies, stream, verify, cert)
+    # merging two empty proxy maps (the common case) walks both as key/value lists: skip it
+    merged = {} if not proxies and not session.proxies else merge_setting(proxies,
+                                                                          session.proxies)
+    return {
+        "proxies": merged,
+        "stream": merge_setting(stream, session.stream),
+        "verify": merge_setting(verify, session.verify),
+        "cert": merge_setting(cert, session.cert),
+    }
+
+
+def _answered_here() -> bool:
+    """Whether the active cassette answers every request itself (replay without ``ignore``)."""
+    top = _active[-1] if _active else None
+    return top is not None and top.mode == "replay" and top.ignore is None
+
+
+_real_get_netrc_auth = getattr(requests.sessions, "get_netrc_auth", None)
+
+
+def _get_netrc_auth(url: str, raise_errors: bool = False) -> Any:
+    """The ``~/.netrc`` lookup of requests (a stat per request), skipped where replay answers."""
+    if _answered_here() or _real_get_netrc_auth is None:
+        return None  # the header it would add is not matched and the request never leaves
+    return _real_get_netrc_auth(url, raise_errors)
+
+
+def _build_patchers() -> list[Any]:
+    patchers = list(CassettePatcherBuilder(_Current()).build())
+    patchers.append(mock.patch.object(requests.Session, "merge_environment_settings",
+                                      _merge_environment_settings))
+    if _real_get_netrc_auth is not None:  # a module-level helper of requests: patch if present
+        patchers.append(mock.patch.object(requests.sessions, "get_netrc_auth", _get_netrc_auth))
+    return patchers
 
 
 @contextlib.contextmanager
 def use_bundle_cassette(cassette: BundleCassette) -> Iterator[BundleCassette]:
-    """Activate vcrpy's patches for ``cassette`` (LIFO nesting: the innermost one records)."""
-    with contextlib.ExitStack() as stack:
-        with _patch_lock:
-            for patcher in CassettePatcherBuilder(cassette).build():
-                stack.enter_context(patcher)
+    """Activate vcrpy's patches for ``cassette`` (LIFO nesting: the innermost one records).
+
+    The patches are applied when the first cassette activates and removed when the last one
+    closes; nested activations only change which cassette answers.
+    """
+    global _patchers, _stack
+    with _patch_lock:
+        if not _active:
+            if _patchers is None:
+                _patchers = _build_patchers()
+            stack = contextlib.ExitStack()
+            try:
+                for patcher in _patchers:
+                    stack.enter_context(patcher)
+            except BaseException:
+                stack.close()
+                raise
+            _stack = stack
+        _active.append(cassette)
+    try:
         yield cassette
+    finally:
+        with _patch_lock:
+            # Exits may come out of order from threads; remove this activation wherever it is.
+            for i in range(len(_active) - 1, -1, -1):
+                if _active[i] is cassette:
+                    del _active[i]
+                    break
+            if not _active and _stack is not None:
+                stack, _stack = _stack, None
+                stack.close()

@@ -13,7 +13,7 @@ from ..common.clock import Clock, SystemClock, VirtualClock, use_clock
 from ..common.transports import RocFeed, RocTransport
 from .bundle import Bundle
 from .guard import network_guard
-from .http import BundleCassette, IgnoreFn, use_bundle_cassette
+from .http import BundleCassette, DeferredNormalizer, IgnoreFn, use_bundle_cassette
 from .match import Normalizer
 from .names import NameFactory
 from .roc import (
@@ -63,7 +63,7 @@ class Recorder:
         self.bundle = bundle
         self.mode: Mode = mode
         self.scrubber = scrubber
-        self.normalizer = Normalizer()
+        self.normalizer: Normalizer = DeferredNormalizer()
         self.normalizer.extend(volatile_fields)
         self.ignore = ignore
         self.closed = False
