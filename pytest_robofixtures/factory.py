@@ -29,7 +29,8 @@ from .settings import MissingCredential, RoboSettings
 from .teardown import Teardown, TeardownFailure
 
 if TYPE_CHECKING:
-    from .rapyuta import Client, Deployment, Device, RoutedNetwork
+    from .kinds.rosbag import RosbagRecording
+    from .rapyuta import Client, Deployment, Device, NativeNetwork, RoutedNetwork, VolumeInstance
     from .rerobots import APIClient, Instance
     from .roc import Endpoints
     from .roc_support import RocObjectHandle
@@ -289,6 +290,38 @@ class Robo:
         return self.provision("routed_network", name=name, ros_distro=ros_distro, shared=shared,
                               runtime=runtime, limits=limits, device=device,
                               network_interface=network_interface, timeout=timeout)
+
+    def native_network(self, name: str | None = None, ros_distro: str = "melodic",
+                       runtime: str = "cloud", limits: Any = None, device: Device | None = None,
+                       network_interface: str | None = None, restart_policy: str | None = None,
+                       timeout: float | None = None) -> NativeNetwork:
+        """Create a native network, wait until it is ready, and delete it at teardown.
+
+        Bind a deployment to it with ``robo.deploy(..., native_networks=[network])``.
+        """
+        return self.provision("native_network", name=name, ros_distro=ros_distro,
+                              runtime=runtime, limits=limits, device=device,
+                              network_interface=network_interface,
+                              restart_policy=restart_policy, timeout=timeout)
+
+    def volume(self, name: str | None = None, capacity: int = 4, disk_type: str = "ssd",
+               timeout: float | None = None) -> VolumeInstance:
+        """Create a persistent volume (``capacity`` GiB), wait until ready; destroy at teardown.
+
+        Mount it with ``robo.deploy(..., volumes={component: (volume, mount_path)})``.
+        """
+        return self.provision("volume", name=name, capacity=capacity, disk_type=disk_type,
+                              timeout=timeout)
+
+    def rosbag_job(self, deployment: Deployment, name: str | None = None,
+                   component: str | None = None, topics: list[str] | None = None,
+                   timeout: float | None = None, **options: Any) -> RosbagRecording:
+        """Start a rosbag job on a running deployment; stop it and delete its bags at teardown.
+
+        Other keywords as the ``rosbag_job`` marker (``all_topics``, ``compression``...).
+        """
+        return self.provision("rosbag_job", deployment=deployment, name=name,
+                              component=component, topics=topics, timeout=timeout, **options)
 
     def online_device(self, name: str | None = None,
                       labels: dict[str, str] | list[str] | None = None,

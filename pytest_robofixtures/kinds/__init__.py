@@ -13,7 +13,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import device, package, rerobots_instance, roc, routed_network
+from . import (
+    device,
+    native_network,
+    package,
+    rerobots_instance,
+    roc,
+    rosbag,
+    routed_network,
+    volume,
+)
 from .base import SCOPE_PARAM, Clients, Kind, Param, Registry, ResourceType
 
 _EXTRA: list[Kind[Any]] = []
@@ -22,7 +31,8 @@ _EXTRA: list[Kind[Any]] = []
 def builtin_registry() -> Registry:
     """A registry of the built-in kinds plus those given to :func:`register`."""
     registry = Registry()
-    for module in (device, routed_network, package, rerobots_instance, roc):
+    for module in (device, routed_network, native_network, volume, package, rosbag,
+                   rerobots_instance, roc):
         for kind in module.KINDS:
             registry.register(kind)
     for kind in _EXTRA:

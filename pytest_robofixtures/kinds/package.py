@@ -1,6 +1,7 @@
 """The ``deployed_package`` kind: a package (made from a manifest or found) and its deployment.
 
-The deployment runs bound to the test's routed networks and device.
+The deployment runs bound to the test's routed networks, native network and device, and
+mounts the test's volume where ``volumes={component: mount_path}`` says.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ class DeployedPackageKind(Kind["Deployment"]):
         Param("package_name", (str,)), Param("plan", (str,)), Param("name", (str,)),
         Param("parameters", (dict,)), Param("labels", (dict,)),
         Param("restart_policy", (str, dict)), Param("aliases", (dict,)),
-        Param("timeout", (int, float), positive=True),
+        Param("volumes", (dict,)), Param("timeout", (int, float), positive=True),
     )
     positional = "manifest"
     requires_one_of = ("manifest", "package_id", "package_name")
@@ -78,6 +79,10 @@ class DeployedPackageKind(Kind["Deployment"]):
         for name in ("online_device", "routed_network"):
             if name in request.fixturenames:
                 request.getfixturevalue(name)
+        if "native_network" in request.fixturenames:
+            kwargs["native_networks"] = [request.getfixturevalue("native_network")]
+        if kwargs.get("volumes"):
+            kwargs["volume"] = request.getfixturevalue("volume")
         return self.provision(robo, **kwargs)
 
     def provision(self, robo: Robo, **kwargs: Any) -> Deployment:
@@ -97,10 +102,17 @@ def deploy(
     restart_policy: str | dict[str, str] | None = None,
     aliases: dict[str, str] | None = None,
     routed_networks: list[Any] | None = None,
+    native_networks: list[Any] | None = None,
+    volumes: Mapping[str, Any] | None = None,
+    volume: Any = None,
     device: Any = None,
     timeout: float | None = None,
 ) -> Deployment:
-    """Create (or find) a package, provision it, wait until it runs; deprovision at teardown."""
+    """Create (or find) a package, provision it, wait until it runs; deprovision at teardown.
+
+    ``volumes`` maps a component name to a mount path of ``volume`` (a VolumeInstance, e.g. the
+    ``volume`` fixture), or to a ``(volume, mount_path)`` pair.
+    """
     from ..rapyuta import RestartPolicy
 
     package = _package(robo, manifest, package_id, package_name)
@@ -118,6 +130,9 @@ def deploy(
     networks = routed_networks if routed_networks is not None else robo.routed_networks
     if networks:
         config.add_routed_networks(list(networks))
+    for native in native_networks or []:
+        config.add_native_network(native)
+    mounted = _mount_volumes(config, volumes or {}, volume)
     for comp_name, values in (parameters or {}).items():
         for key, value in values.items():
             config.add_parameter(comp_name, key, value)
@@ -134,6 +149,8 @@ def deploy(
     dep_name = robo.name(name or "dep")
     label = f"deployment {dep_name}"
     parents = [str(n.get("name", "")) for n in networks or []]
+    parents += [str(n.name) for n in native_networks or []]
+    parents += [str(v.get("name", "")) for v in mounted]
     deployment = robo.create(
         DEPLOYMENT, dep_name, label,
         create=lambda on_created: call_create(
@@ -178,6 +195,26 @@ def _package(robo: Robo, manifest: dict[str, Any] | str | Path | None, package_i
             )
         return client.get_package(found[0].packageId)
     raise ValueError("deployed_package needs manifest=, package_id= or package_name=")
+
+
+def _mount_volumes(config: Any, volumes: Mapping[str, Any], volume: Any) -> list[Any]:
+    """Mount each ``{component: path or (volume, path)}``; the volumes mounted."""
+    mounted = []
+    for comp_name, spec in volumes.items():
+        if isinstance(spec, (tuple, list)) and len(spec) == 2:
+            target, path = spec
+        elif isinstance(spec, str):
+            target, path = volume, spec
+            if target is None:
+                raise ValueError(
+                    f"volumes={{{comp_name!r}: {spec!r}}} mounts the test's volume: use the volume "
+                    "fixture in the test, or pass volume= (or a (volume, path) pair)")
+        else:
+            raise ValueError(f"volumes[{comp_name!r}] must be a mount path or a (volume, path) "
+                             f"pair, got {spec!r}")
+        config.mount_volume(comp_name, volume=target, mount_path=path)
+        mounted.append(target)
+    return mounted
 
 
 def _components(package: Any, config: Any) -> list[dict[str, Any]]:

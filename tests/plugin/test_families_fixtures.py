@@ -1,0 +1,142 @@
+"""native_network, volume and rosbag_job: fixtures, markers and factory methods, sim then replay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pytest_robofixtures.journal import pending
+
+from .conftest import REPLAY, SIM, live_args, live_resources, nothing_live, recordings
+
+FAMILIES = """
+import pytest
+from pytest_robofixtures.rapyuta import ConflictError
+
+
+@pytest.mark.native_network(ros_distro="noetic", limits={"cpu": 0.5, "memory": 512})
+@pytest.mark.deployed_package("manifests/talker.json")
+def test_native_network(native_network, deployed_package, robo):
+    assert str(native_network.internal_deployment_status.phase) == "Succeeded"
+    bound = deployed_package["provisionContext"]["nativeNetworks"]
+    assert [n["guid"] for n in bound] == [native_network.guid]
+    # bound: the platform refuses to delete it while the deployment runs
+    with pytest.raises(ConflictError):
+        robo.rapyuta.delete_native_network(native_network.guid)
+    print("NATIVE", native_network.name, deployed_package.deploymentId)
+
+
+@pytest.mark.volume(capacity=8)
+@pytest.mark.deployed_package("manifests/talker.json", volumes={"talker": "/data"})
+def test_volume(volume, deployed_package, robo):
+    assert volume.get_status().phase == "Succeeded"
+    [mount] = deployed_package["dependentDeployments"]
+    assert mount["dependentDeploymentId"] == volume.deploymentId
+    assert mount["config"] == {"mountPath": "/data"}
+    with pytest.raises(ConflictError):
+        volume.destroy_volume_instance()
+    print("VOLUME", volume.get("name"), deployed_package.deploymentId)
+
+
+@pytest.mark.deployed_package("manifests/talker.json")
+@pytest.mark.rosbag_job(topics=["/chatter"])
+def test_rosbag_job(rosbag_job, deployed_package, robo, tmp_path):
+    assert str(rosbag_job.status) == "Running"
+    assert rosbag_job.deployment_id == deployed_package.deploymentId
+    [blob] = rosbag_job.blobs()
+    assert str(blob.status) == "Uploaded" and blob.filename.endswith(".bag")
+    [path] = rosbag_job.download(tmp_path)
+    data = path.read_bytes()
+    assert data.startswith(b"#ROSBAG V2.0") and b"/chatter" in data
+    print("BAG", blob.filename, len(data))
+
+
+def test_factory(robo, tmp_path):
+    net = robo.native_network(ros_distro="melodic")
+    vol = robo.volume()
+    dep = robo.deploy("manifests/talker.json", native_networks=[net],
+                      volumes={"talker": (vol, "/var/data")})
+    assert dep["provisionContext"]["nativeNetworks"][0]["guid"] == net.guid
+    assert dep["dependentDeployments"][0]["config"] == {"mountPath": "/var/data"}
+    job = robo.rosbag_job(dep, all_topics=True)
+    paths = job.download()
+    assert paths and all(p.is_file() for p in paths)
+    print("FACTORY", [p.name for p in paths])
+"""
+
+
+def _lines(result: pytest.RunResult, prefix: str) -> list[str]:
+    """The printed lines starting with ``prefix`` (after pytest's progress dots and names)."""
+    return [line[line.index(prefix):] for line in result.outlines if f"{prefix} " in line]
+
+
+def test_families_fixtures_sim_then_replay(project: pytest.Pytester) -> None:
+    project.makepyfile(test_families=FAMILIES)
+    live = project.runpytest("-s", *SIM)
+    live.assert_outcomes(passed=4)
+    # 4 tests: net+dep+pkg, vol+dep+pkg, dep+pkg+job, net+vol+dep+pkg+job
+    live.stdout.fnmatch_lines(["*provisioned 14, torn down 14, leaked 0*"])
+    assert pending(project.path / ".robofixtures") == []
+    assert len(recordings(project.path)) == 4
+
+    replay = project.runpytest("-s", *REPLAY)
+    replay.assert_outcomes(passed=4)
+    replay.stdout.fnmatch_lines(["*mode replay: provisioned 14, torn down 14, leaked 0*"])
+    for prefix in ("NATIVE", "VOLUME", "BAG", "FACTORY"):
+        assert _lines(replay, prefix) == _lines(live, prefix) != [], prefix
+
+
+def test_teardown_leaves_nothing_on_the_platform(project: pytest.Pytester,
+                                                 live_sandbox: dict[str, Any]) -> None:
+    """Not only our count: the (standalone) platform holds no network, volume, job or bag."""
+    project.makepyfile(test_families=FAMILIES)
+    result = project.runpytest("-s", *live_args(live_sandbox))
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["*provisioned 14, torn down 14, leaked 0*"])
+    assert nothing_live(live_sandbox), live_resources(live_sandbox)
+
+
+def test_factory_bags_default_to_the_test_artifacts(project: pytest.Pytester) -> None:
+    project.makepyfile(test_bag="""
+        def test_bag(robo):
+            dep = robo.deploy("manifests/talker.json")
+            [path] = robo.rosbag_job(dep, name="calib").download()
+            print("BAGPATH", path)
+    """)
+    result = project.runpytest("-s", *SIM)
+    result.assert_outcomes(passed=1)
+    [line] = _lines(result, "BAGPATH")
+    assert "test_bag.py__test_bag" in line and "/rosbags/" in line and line.endswith(".bag")
+
+
+@pytest.mark.parametrize(("marker", "message"), [
+    ('native_network(runtime="edge")', "*native_network: runtime got 'edge'; allowed: cloud*"),
+    ("native_network(colour=1)", "*native_network got unknown argument(s) colour; allowed:*"),
+    ("volume(capacity=5)", "*volume: capacity got 5; allowed: 4, 8, 16*"),
+    ('rosbag_job(topics="/chatter")', "*rosbag_job: topics must be list or tuple*"),
+    ('rosbag_job(compression="zip")', "*rosbag_job: compression got 'zip'; allowed: LZ4, BZ2*"),
+    ('deployed_package("m.json", volumes=["/data"])', "*deployed_package: volumes must be dict*"),
+])
+def test_bad_marker_keywords_are_usage_errors(project: pytest.Pytester, marker: str,
+                                              message: str) -> None:
+    project.makepyfile(test_bad=f"""
+        import pytest
+
+        @pytest.mark.{marker}
+        def test_x(robo):
+            pass
+    """)
+    result = project.runpytest("--robo-sim", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+
+
+def test_markers_are_documented(project: pytest.Pytester) -> None:
+    result = project.runpytest("--markers", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines([
+        "*native_network(name, ros_distro, runtime, limits, device, network_interface, "
+        "restart_policy, timeout, scope):*",
+        "*volume(name, capacity, disk_type, timeout):*",
+        "*rosbag_job(name, component, topics, *",
+    ])
