@@ -321,15 +321,16 @@ class LiveMode(Mode):
     def roc_endpoints(self, base_port: int | None, teardown: Teardown) -> Endpoints:
         """``--roc-broker``, or a broker started for this scope on free ports."""
         from .roc import Endpoints, RocBroker
+        from .roc.server.broker import start_broker
 
         if self.settings.roc_broker:
             host, _, port = self.settings.roc_broker.partition(":")
             return Endpoints(host, int(port) if port else (base_port or 5555))
-        endpoints = (Endpoints("127.0.0.1", base_port) if base_port
-                     else Endpoints.free("127.0.0.1"))
-        broker = RocBroker(endpoints).start()
+        # start_broker picks free ports and retries if another process took them meanwhile.
+        broker = (RocBroker(Endpoints("127.0.0.1", base_port)).start() if base_port
+                  else start_broker("127.0.0.1"))
         teardown.push("roc broker", broker.stop)
-        return endpoints
+        return broker.endpoints
 
 
 class SimMode(LiveMode):

@@ -22,6 +22,7 @@ from .kinds.base import Kind, Registry
 from .lifecycle import shared_resources, test_scope
 from .modes import RecordingOptions
 from .recording.config import RecordingConfig
+from .recording.loadcache import set_default_cache_dir
 from .session import RoboSession
 from .settings import add_options, load_settings
 from .shared import SharedResources
@@ -43,6 +44,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     session = RoboSession(config, load_settings(config))
     config.stash[SESSION_KEY] = session
+    # Parsed recordings are cached (by content hash) beside the journal, not in $HOME.
+    set_default_cache_dir(session.settings.journal_dir / "parsed-recordings")
     registry = config.stash[REGISTRY_KEY] = builtin_registry()
     shared = config.stash[SHARED_KEY] = shared_resources(session, registry)
     config.pluginmanager.register(reporting_hooks.ReportHooks(session, shared),

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from .errors import InfraError, classify
+from .errors import InfraError, RentalUnavailable, ServiceError, classify
 from .journal import counts
 from .lifecycle import OUTCOMES_KEY, PhaseOutcomes
 from .modes import RecordingOptions
@@ -152,6 +152,24 @@ class ReportHooks:
         props.append(("robo.verdict", "infra" if outcomes.infra else
                       "failed" if failed else "passed"))
         return props
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> Generator[None, object, object]:
+        """A service failing in the test body (5xx/429 after retries, no answer, busy) is infra.
+
+        It is re-raised as an :class:`InfraError` (the original chained), so the verdict says so
+        and ``--only-rerun InfraError`` reruns it. Assertions, and waits the test itself timed
+        out on, stay the test's own failures.
+        """
+        try:
+            return (yield)
+        except Exception as exc:
+            if "robo" not in getattr(pyfuncitem, "fixturenames", ()):
+                raise
+            infra = classify(exc)
+            if infra is None or infra not in (ServiceError, RentalUnavailable):
+                raise
+            raise infra(f"{type(exc).__name__}: {exc}") from exc
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         # The xdist controller shows the workers' progress lines as they come.

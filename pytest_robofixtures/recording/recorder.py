@@ -21,6 +21,7 @@ from .roc import (
     RecordingRocTransport,
     ReplayRocFeed,
     ReplayRocTransport,
+    roc_feed_unused,
     roc_replayer,
 )
 from .scrub import Scrubber
@@ -199,6 +200,8 @@ class Recorder:
             out += ssh_replayer(self.bundle, self.scrubber).unused()
         if self.bundle.roc_calls:
             out += roc_replayer(self.bundle, self.normalizer, self.scrubber).unused()
+        if self.bundle.roc_feeds:
+            out += roc_feed_unused(self.bundle)
         out += [f"name {n}" for n in self.names.unused]
         return out
 

@@ -138,3 +138,27 @@ def test_progress_of_xdist_workers_shows_in_the_main_terminal(project: pytest.Py
     result = project.runpytest_subprocess(*SIM, "-n", "1", "--robo-progress-after=0")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*[[]gw0[]] robo: routed_network robo-*"])
+
+
+def test_a_service_failing_in_the_test_body_is_infra_an_assertion_is_not(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(test_body="""
+        import requests
+
+        def test_service_fails(robo):
+            sandbox = robo.ctx.mode.sandbox
+            requests.post(sandbox.rapyuta.url + "/_admin/faults", json={
+                "kind": "status", "status": 500, "method": "GET", "path": "^/routednetwork$"},
+                timeout=5)
+            robo.rapyuta.get_all_routed_networks()
+
+        def test_assertion(robo):
+            assert robo.rapyuta.get_all_devices() == [], "robot code broken"
+    """)
+    result = project.runpytest(*SIM, "--junitxml=junit.xml")
+    result.assert_outcomes(failed=1, errors=1)  # infra is reported as an error, not a failure
+    result.stdout.fnmatch_lines(["*InfraError (service error)*"])
+    props = _props(project.path / "junit.xml")
+    assert props["test_service_fails"]["robo.verdict"] == "infra"
+    assert props["test_assertion"]["robo.verdict"] == "failed"
