@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from pytest_robofixtures.journal import pending
 
-from .conftest import REPLAY, SIM, live_args, live_resources, nothing_live, recordings
+from .conftest import (
+    REPLAY,
+    SIM,
+    live_args,
+    live_env,
+    live_resources,
+    nothing_live,
+    recordings,
+)
 
 FAMILIES = """
 import pytest
@@ -140,3 +155,100 @@ def test_markers_are_documented(project: pytest.Pytester) -> None:
         "*volume(name, capacity, disk_type, timeout):*",
         "*rosbag_job(name, component, topics, *",
     ])
+
+
+IN_FLIGHT = {
+    "rapyuta.native_network": ("POST", "^/nativenetwork$", """
+import pytest
+
+@pytest.mark.native_network(ros_distro="melodic")
+def test_x(native_network):
+    pass
+"""),
+    "rapyuta.volume_instance": ("POST", "^/disk$", """
+import pytest
+
+@pytest.mark.volume(capacity=4)
+def test_x(volume):
+    pass
+"""),
+    "rapyuta.rosbag_job": ("POST", "^/rosbag-jobs/", """
+import pytest
+
+@pytest.mark.deployed_package("manifests/talker.json")
+@pytest.mark.rosbag_job(all_topics=True)
+def test_x(rosbag_job):
+    pass
+"""),
+}
+
+
+@pytest.mark.parametrize("kind", list(IN_FLIGHT))
+def test_sigkill_during_a_create_then_reap_finds_it_by_name(
+    project: pytest.Pytester, live_sandbox: dict[str, Any], kind: str
+) -> None:
+    """The reply never came: ``robofixtures reap`` finds the resource by name and deletes it."""
+    method, path, source = IN_FLIGHT[kind]
+    response = requests.post(f"{live_sandbox['rapyuta']['catalog_host']}/_admin/faults",
+                             json={"kind": "delay", "seconds": 1.5, "method": method,
+                                   "path": path, "count": 1}, timeout=5)
+    assert response.status_code == 201, response.text
+    project.makepyfile(test_kill=source)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", *live_args(live_sandbox), "-q"], cwd=project.path,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    journal = project.path / ".robofixtures" / "journal"
+    try:
+        deadline = time.monotonic() + 60
+        while not (journal.is_dir() and any(f'"kind": "{kind}"' in p.read_text()
+                                            for p in journal.glob("*.jsonl"))):
+            assert time.monotonic() < deadline, f"no intent line of the {kind}"
+            time.sleep(0.05)
+        time.sleep(0.5)  # the create is now in flight on the server
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert any(e.kind == kind and not e.id for e in pending(project.path / ".robofixtures"))
+    time.sleep(1.5)  # the delayed create completes: an orphan only its name identifies
+    exe = Path(sys.executable).with_name("robofixtures")
+    reaped = subprocess.run([str(exe), "reap"], cwd=project.path, capture_output=True,
+                            text=True, timeout=120, env={**os.environ, **live_env(live_sandbox)})
+    assert reaped.returncode == 0, reaped.stdout + reaped.stderr
+    assert nothing_live(live_sandbox), live_resources(live_sandbox)
+    assert pending(project.path / ".robofixtures") == []
+
+
+FAULTS = """
+import pytest
+from pytest_robofixtures.plugin import SESSION_KEY
+from pytest_robofixtures.rapyuta import ROSBagBlobError
+
+
+@pytest.fixture
+def families(request):
+    return request.config.stash[SESSION_KEY].sandbox.rapyuta.app.families
+
+
+def test_failed_native_network(families, robo):
+    families.fail_next_native_network("failed")
+    robo.native_network()
+
+
+@pytest.mark.deployed_package("manifests/talker.json")
+def test_failed_upload(families, rosbag_job):
+    families.fail_next_rosbag_upload()
+    with pytest.raises(ROSBagBlobError):
+        rosbag_job.blobs()
+"""
+
+
+def test_a_failing_network_errors_and_a_failed_upload_raises_without_leaks(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(test_faults=FAULTS)
+    result = project.runpytest(*SIM)
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*native_network robo-*state Failed to start/Error*",
+                                 "*leaked 0*"])
+    assert pending(project.path / ".robofixtures") == []
