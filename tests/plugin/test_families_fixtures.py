@@ -252,3 +252,26 @@ def test_a_failing_network_errors_and_a_failed_upload_raises_without_leaks(
     result.stdout.fnmatch_lines(["*native_network robo-*state Failed to start/Error*",
                                  "*leaked 0*"])
     assert pending(project.path / ".robofixtures") == []
+
+
+def test_device_native_network_and_worker_sharing(project: pytest.Pytester) -> None:
+    project.makepyfile(test_more="""
+        import pytest
+
+        @pytest.mark.online_device(arch="amd64")
+        @pytest.mark.native_network(runtime="device", network_interface="eth0")
+        def test_device(native_network, online_device):
+            assert native_network.parameters.device_id == online_device.uuid
+            assert str(native_network.runtime) == "device"
+
+        @pytest.mark.native_network(scope="worker")
+        def test_shared_a(native_network):
+            pytest.shared_guid = native_network.guid
+
+        @pytest.mark.native_network(scope="worker")
+        def test_shared_b(native_network):
+            assert native_network.guid == pytest.shared_guid
+    """)
+    result = project.runpytest(*SIM)
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*provisioned 2, torn down 2, leaked 0*"])
