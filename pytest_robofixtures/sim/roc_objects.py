@@ -202,7 +202,7 @@ def start_sample_objects(
     heartbeat_interval: float = 2.5,
     heartbeat_liveness: int = 3,
     logs: bool = True,
-    ctx: zmq.Context | None = None,
+    ctx: zmq.SyncContext | None = None,
     seed: int | None = None,
 ) -> SampleObjects:
     """Serve ``vnir`` and ``rover`` on the broker at ``endpoints``; returns a handle.

@@ -23,7 +23,7 @@ class SubscriberFeed:
     """
 
     def __init__(self, source: Endpoints | str | None, subscriptions: list[bytes] | None = None,
-                 ctx: zmq.Context | None = None, hwm: int = DEFAULT_HWM) -> None:
+                 ctx: zmq.SyncContext | None = None, hwm: int = DEFAULT_HWM) -> None:
         if source is None:
             source = Endpoints("127.0.0.1")
         self.address = source.generalXPUB if isinstance(source, Endpoints) else source
@@ -34,7 +34,7 @@ class SubscriberFeed:
         for sub in subscriptions if subscriptions is not None else [b""]:
             sock.setsockopt(zmq.SUBSCRIBE, sub)
         sock.connect(self.address)
-        self._sock: zmq.Socket | None = sock
+        self._sock: zmq.SyncSocket | None = sock
         self.malformed = 0
 
     def subscribe(self, prefix: bytes) -> None:

@@ -27,7 +27,7 @@ def to_log_record(payload: dict[str, Any]) -> logging.LogRecord:
 
 
 def log_feed(source: Endpoints | str | None, levels: str | list[str] = "",
-             ctx: zmq.Context | None = None) -> SubscriberFeed:
+             ctx: zmq.SyncContext | None = None) -> SubscriberFeed:
     """A real feed subscribed to log records (all levels, or the given level names)."""
     return SubscriberFeed(source, log_subscriptions(levels), ctx)
 
@@ -35,7 +35,7 @@ def log_feed(source: Endpoints | str | None, levels: str | list[str] = "",
 def logRecordIterator(
     source: Endpoints | str | None,
     levels: str | list[str] = "",
-    ctx: zmq.Context | None = None,
+    ctx: zmq.SyncContext | None = None,
     timeout: float | None = None,
     *,
     feed: RocFeed | None = None,

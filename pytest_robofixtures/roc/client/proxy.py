@@ -94,7 +94,7 @@ class RocProxy:
 class RocClient:
     """Remote Object Call client; ``client['vnir']`` returns a proxy to the shared object."""
 
-    def __init__(self, broker_addr: Endpoints | str, ctx: zmq.Context | None = None,
+    def __init__(self, broker_addr: Endpoints | str, ctx: zmq.SyncContext | None = None,
                  timeout: float = 2.0, *, transport: RocTransport | None = None,
                  retries: int = 0, direct: bool = True, clock: Clock | None = None) -> None:
         self.address = broker_addr.rocBroker if isinstance(broker_addr, Endpoints) else (
@@ -128,7 +128,8 @@ class RocClient:
 
     def exists(self, objectId: str, timeout: float | None = None) -> bool:
         """True if the broker has a worker for ``objectId`` (8/MMI ``mmi.service``)."""
-        return self.call("mmi.service", "mmi.service", [objectId], timeout) == "200"
+        code: object = self.call("mmi.service", "mmi.service", [objectId], timeout)
+        return code == "200"
 
     def wait_for_object(self, objectId: str, timeout: float = 10.0) -> None:
         """Block until ``objectId`` is registered at the broker (bounded; raises RocTimeout).

@@ -126,7 +126,7 @@ def parse_status_topic(topic: str) -> str | None:
 
 
 def status_feed(source: Endpoints | str | None, mask: str | list[str] = "",
-                ctx: zmq.Context | None = None) -> SubscriberFeed:
+                ctx: zmq.SyncContext | None = None) -> SubscriberFeed:
     """A real feed subscribed to the status updates relevant to ``mask``."""
     return SubscriberFeed(source, subscriptions_for(mask), ctx)
 
@@ -134,7 +134,7 @@ def status_feed(source: Endpoints | str | None, mask: str | list[str] = "",
 def statusUpdateIterator(
     source: Endpoints | str | None,
     mask: str | list[str] = "",
-    ctx: zmq.Context | None = None,
+    ctx: zmq.SyncContext | None = None,
     timeout: float | None = None,
     *,
     feed: RocFeed | None = None,
@@ -172,7 +172,7 @@ class StatusTree:
     """The current status tree, merged from partial updates (optionally read from a feed)."""
 
     def __init__(self, feed: RocFeed | None = None, mask: str | list[str] = "", *,
-                 source: Endpoints | str | None = None, ctx: zmq.Context | None = None,
+                 source: Endpoints | str | None = None, ctx: zmq.SyncContext | None = None,
                  clock: Clock | None = None) -> None:
         self.mask = mask
         self._everything = _masks(mask) == [""]
@@ -270,7 +270,7 @@ class StatusTree:
 
 def wait_for_status(source: Endpoints | str | None, path: str,
                     predicate: Callable[[Any], bool] | None = None, timeout: float = 10.0, *,
-                    ctx: zmq.Context | None = None, feed: RocFeed | None = None,
+                    ctx: zmq.SyncContext | None = None, feed: RocFeed | None = None,
                     clock: Clock | None = None) -> Any:
     """Subscribe to ``path`` and wait until its value satisfies ``predicate``; return it."""
     with StatusTree(feed, path, source=source if feed is None else None, ctx=ctx,

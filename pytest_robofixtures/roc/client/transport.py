@@ -55,7 +55,7 @@ class _Route:
 
     __slots__ = ("sock", "monitor", "endpoint", "instance", "rcvtimeo", "alive", "last_used")
 
-    def __init__(self, sock: zmq.Socket, monitor: zmq.Socket, endpoint: str,
+    def __init__(self, sock: zmq.SyncSocket, monitor: zmq.SyncSocket, endpoint: str,
                  instance: str) -> None:
         self.sock = sock
         self.monitor = monitor
@@ -100,7 +100,7 @@ class ZmqRocTransport:
     ``{"jsonrpc": "2.0", "id": <id>, "result": "<status code>"}``.
     """
 
-    def __init__(self, address: Endpoints | str, ctx: zmq.Context | None = None,
+    def __init__(self, address: Endpoints | str, ctx: zmq.SyncContext | None = None,
                  retries: int = 0, *, direct: bool = True, clock: Clock | None = None) -> None:
         self.address = address.rocBroker if isinstance(address, Endpoints) else address
         self.ctx = ctx or zmq.Context.instance()
@@ -108,7 +108,7 @@ class ZmqRocTransport:
         self.direct = direct
         self._clock = clock
         self._lock = threading.Lock()
-        self._sock: zmq.Socket | None = None
+        self._sock: zmq.SyncSocket | None = None
         self._routes: dict[str, _Route] = {}
         self._no_direct_until: dict[str, float] = {}
         self._probe_ids = itertools.count(1)
@@ -120,7 +120,7 @@ class ZmqRocTransport:
         self._rcvtimeo = -1
 
     # -- broker path -------------------------------------------------------------------------
-    def _socket(self) -> zmq.Socket:
+    def _socket(self) -> zmq.SyncSocket:
         if self._sock is None:
             sock = self.ctx.socket(zmq.DEALER)
             sock.linger = 0

@@ -94,7 +94,7 @@ class RocBroker:
         busy_timeout: float | None = None,
         hwm: int = 100_000,
         max_frame_size: int | None = DEFAULT_MAX_FRAME_SIZE,
-        ctx: zmq.Context | None = None,
+        ctx: zmq.SyncContext | None = None,
     ) -> None:
         if heartbeat_interval <= 0 or heartbeat_liveness < 1:
             raise ValueError("heartbeat_interval must be > 0 and heartbeat_liveness >= 1")
@@ -110,11 +110,11 @@ class RocBroker:
         self.max_frame_size = max_frame_size
         self._own_ctx = ctx is None
         self._ctx = ctx
-        self._router: zmq.Socket | None = None
-        self._xsub: zmq.Socket | None = None
-        self._xpub: zmq.Socket | None = None
+        self._router: zmq.SyncSocket | None = None
+        self._xsub: zmq.SyncSocket | None = None
+        self._xpub: zmq.SyncSocket | None = None
         self._control_addr = f"inproc://roc-broker-control-{id(self)}"
-        self._control: zmq.Socket | None = None
+        self._control: zmq.SyncSocket | None = None
         self._threads: list[threading.Thread] = []
         self._stopping = False
         self._disconnect_on_stop = True
@@ -138,7 +138,7 @@ class RocBroker:
         if self._threads:
             raise RuntimeError("broker already started")
         ctx = self._ctx = self._ctx or zmq.Context(io_threads=1)
-        socks: list[zmq.Socket] = []
+        socks: list[zmq.SyncSocket] = []
         try:
             router = ctx.socket(zmq.ROUTER)
             socks.append(router)
@@ -228,7 +228,7 @@ class RocBroker:
 
     # -- forwarder -------------------------------------------------------------------------------
     @staticmethod
-    def _forward(xsub: zmq.Socket, xpub: zmq.Socket, control: zmq.Socket) -> None:
+    def _forward(xsub: zmq.SyncSocket, xpub: zmq.SyncSocket, control: zmq.SyncSocket) -> None:
         try:
             zmq.proxy_steerable(xsub, xpub, None, control)
         except zmq.ContextTerminated:  # pragma: no cover

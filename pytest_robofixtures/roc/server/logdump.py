@@ -37,7 +37,7 @@ def dump_logs(
     duration: float | None = None,
     stop: threading.Event | None = None,
     levels: str | list[str] = "",
-    ctx: zmq.Context | None = None,
+    ctx: zmq.SyncContext | None = None,
     ready: threading.Event | None = None,
 ) -> int:
     """Write log records from ``source`` to ``out`` until ``duration`` or ``stop``; return count.

@@ -48,7 +48,7 @@ class RocLogger(logging.Handler):
     """
 
     def __init__(self, nodeId: str, destination: Endpoints | str | None,
-                 ctx: zmq.Context | None = None, level: int = logging.NOTSET) -> None:
+                 ctx: zmq.SyncContext | None = None, level: int = logging.NOTSET) -> None:
         super().__init__(level)
         self.nodeId = nodeId
         self._pub = Publisher(destination, ctx)
@@ -83,7 +83,7 @@ def initRocLogging(
     nodeId: str | None = None,
     destination: Endpoints | str | None = None,
     level: int = logging.INFO,
-    ctx: zmq.Context | None = None,
+    ctx: zmq.SyncContext | None = None,
     logger: logging.Logger | None = None,
 ) -> RocLogger:
     """Install a :class:`RocLogger` on ``logger`` (root by default) and return it.

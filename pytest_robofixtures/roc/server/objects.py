@@ -96,7 +96,7 @@ class RocServer:
         brokerEndpoint: Endpoints | str,
         objectId: str,
         objectInstance: Any,
-        ctx: zmq.Context | None = None,
+        ctx: zmq.SyncContext | None = None,
         *,
         heartbeat_interval: float = 2.5,
         heartbeat_liveness: int = 3,
@@ -120,8 +120,8 @@ class RocServer:
         self._service = objectId.encode()
         self._lock = threading.Lock()
         self._call_lock = threading.Lock()  # one call at a time, whichever path it came by
-        self._sock: zmq.Socket | None = None
-        self._direct_sock: zmq.Socket | None = None
+        self._sock: zmq.SyncSocket | None = None
+        self._direct_sock: zmq.SyncSocket | None = None
         self._last_sent = 0.0
         self._busy = False
         self._stop = threading.Event()
@@ -167,7 +167,7 @@ class RocServer:
                                                name=f"roc-server-direct-{self.objectId}")
         self._direct_thread.start()
 
-    def _serve_direct(self, sock: zmq.Socket) -> None:
+    def _serve_direct(self, sock: zmq.SyncSocket) -> None:
         recv = sock.recv
         send = sock.send
         handle = self.dispatcher.handle
@@ -366,7 +366,7 @@ def run_simple_server(
     endpoints: Endpoints | None = None,
     *,
     log_level: int = logging.INFO,
-    ctx: zmq.Context | None = None,
+    ctx: zmq.SyncContext | None = None,
     install_signal_handlers: bool = True,
     **server_kwargs: Any,
 ) -> None:

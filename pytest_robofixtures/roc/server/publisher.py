@@ -22,7 +22,7 @@ DEFAULT_HWM = 100_000
 class Publisher:
     """A thread-safe publisher of ``[topic, json]`` messages into the broker's XSUB."""
 
-    def __init__(self, destination: Endpoints | str | None, ctx: zmq.Context | None = None,
+    def __init__(self, destination: Endpoints | str | None, ctx: zmq.SyncContext | None = None,
                  hwm: int = DEFAULT_HWM) -> None:
         if destination is None:
             destination = Endpoints("127.0.0.1")
@@ -34,7 +34,7 @@ class Publisher:
         sock.linger = 200
         sock.sndhwm = hwm
         sock.connect(self.address)
-        self._sock: zmq.Socket | None = sock
+        self._sock: zmq.SyncSocket | None = sock
         self._subscriptions: dict[bytes, int] = {}
 
     def send(self, topic: bytes, payload: bytes) -> None:

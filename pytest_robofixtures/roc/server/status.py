@@ -16,7 +16,7 @@ class RocStatusUpdater:
     """Allows to send ROC status update messages."""
 
     def __init__(self, destination: Endpoints | str | None = None,
-                 ctx: zmq.Context | None = None) -> None:
+                 ctx: zmq.SyncContext | None = None) -> None:
         self._pub = Publisher(destination, ctx)
 
     def emit(self, sensorId: str, data: Any) -> None:
