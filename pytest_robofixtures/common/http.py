@@ -24,14 +24,14 @@ is therefore not seen by that session.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, MutableMapping
+from collections.abc import Callable, Collection, MutableMapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
-from requests.sessions import merge_setting
+from requests.sessions import merge_setting as _merge_setting
 from requests.utils import get_environ_proxies
 from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
@@ -40,6 +40,9 @@ from .clock import default_clock
 
 if TYPE_CHECKING:
     from requests.sessions import _Settings  # a stub-only TypedDict
+
+# requests-stubs leave merge_setting unannotated: (request value, session value) -> merged
+merge_setting: Callable[[Any, Any], Any] = _merge_setting
 
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)  # (connect, read) seconds
 #: Statuses that mean "not processed": retried whatever the method.

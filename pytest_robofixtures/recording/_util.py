@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import builtins
 import importlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -134,7 +135,8 @@ def exception_record(exc: BaseException) -> dict[str, Any]:
 
 def instantiate(cls: type[BaseException], message: str) -> BaseException:
     """An instance of ``cls`` whose text is ``message`` (constructors differ in signature)."""
-    attempts = (lambda: cls(message), lambda: cls(None, message))
+    attempts: tuple[Callable[[], BaseException], ...] = (
+        lambda: cls(message), lambda: cls(None, message))
     for attempt in attempts:
         try:
             exc = attempt()

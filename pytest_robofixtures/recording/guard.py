@@ -12,7 +12,7 @@ import ipaddress
 import re
 import socket
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,7 +135,7 @@ def _check_address(address: object) -> None:
 def _guarded_connect(self: socket.socket, address: Any) -> None:
     if self.family != getattr(socket, "AF_UNIX", None):
         _check_address(address)
-    return _saved["connect"](self, address)
+    _saved["connect"](self, address)
 
 
 def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
@@ -146,7 +146,8 @@ def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
 
 def _guarded_create_connection(address: Any, *args: Any, **kwargs: Any) -> socket.socket:
     _check_address(address)
-    return _saved["create_connection"](address, *args, **kwargs)
+    original: Callable[..., socket.socket] = _saved["create_connection"]
+    return original(address, *args, **kwargs)
 
 
 def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:

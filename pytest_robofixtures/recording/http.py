@@ -16,7 +16,7 @@ from unittest import mock
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
-from requests.sessions import merge_setting
+from requests.sessions import merge_setting as _merge_setting
 from vcr.cassette import Cassette
 from vcr.patch import CassettePatcherBuilder
 from vcr.persisters.filesystem import CassetteNotFoundError
@@ -27,6 +27,8 @@ from .match import Normalizer, canonical, json_differences
 from .scrub import Scrubber
 
 IgnoreFn = Callable[[str, str], bool]
+# requests-stubs leave merge_setting unannotated: (request value, session value) -> merged
+merge_setting: Callable[[Any, Any], Any] = _merge_setting
 _FIELDS = ("method", "scheme", "host", "port", "path", "query", "body")
 _patch_lock = threading.RLock()
 

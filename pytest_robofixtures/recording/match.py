@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from jsonpath_ng import JSONPath
 from jsonpath_ng.exceptions import JsonPathParserError
-from jsonpath_ng.ext import parse as parse_jsonpath
+from jsonpath_ng.ext.parser import parse as parse_jsonpath
 
 T = TypeVar("T")
 

@@ -177,7 +177,9 @@ def stabilize(
     doc["metadata"] = metadata
     body = {k: doc.get(k) for k in _SECTIONS}
     existing = list(_strings(body))
-    text_has = lambda needle: any(needle in s for s in existing)  # noqa: E731
+
+    def text_has(needle: str) -> bool:
+        return any(needle in s for s in existing)
 
     # Substring tokens: service base URLs, then the run token of generated names.
     replacements: list[tuple[re.Pattern[str], str]] = []
