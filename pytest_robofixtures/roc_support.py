@@ -26,6 +26,17 @@ class RocObjectHandle:
     object's, and ``proxy`` reaches a remote member that one of them hides.
     """
 
+    # Set with object.__setattr__ (the handle's own __setattr__ forwards to the proxy).
+    _object_id: str
+    _client: RocClient
+    _proxy: RocProxy
+    _feed: Any
+    _record: TestRecord
+    _clock: Clock
+    _tree: StatusTree
+    logs: list[dict[str, Any]]
+    _elapsed: Callable[[], float]
+
     def __init__(self, object_id: str, client: RocClient, feed: Any, record: TestRecord,
                  clock: Clock, elapsed: Callable[[], float] | None = None) -> None:
         object.__setattr__(self, "_object_id", object_id)

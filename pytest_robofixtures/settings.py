@@ -155,7 +155,8 @@ def _value(config: pytest.Config, option: str, ini: str) -> str | None:
 _ZERO_OK = {"--robo-sim-delay", "--robo-progress-after", "--robo-teardown-grace"}
 
 
-def _number(config: pytest.Config, option: str, ini: str, kind: type) -> float | int | None:
+def _number(config: pytest.Config, option: str, ini: str,
+            kind: type[float] | type[int]) -> float | int | None:
     raw = _value(config, option, ini)
     if raw is None:
         return None

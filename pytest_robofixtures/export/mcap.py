@@ -396,7 +396,7 @@ def export_recording(bundle_dir: str | Path, out: str | Path) -> ExportSummary:
     meta = {str(k): str(v) for k, v in bundle.metadata.items() if not isinstance(v, dict)}
     writer.add_metadata("robofixtures", {**meta, "timing": timing,
                                          "epoch": str(bundle.clock.get("epoch", ""))})
-    writer.finish()
+    writer.finish()  # type: ignore[no-untyped-call]  # mcap leaves finish() unannotated
     out = Path(out)
     atomic_write(out, buf.getvalue())
     return ExportSummary(out, str(bundle.metadata.get("nodeid", "")), epoch_ns, end_ns, counts,

@@ -104,7 +104,7 @@ def create_routed_network(
     return network
 
 
-def _guid(network: Any) -> str:
+def _guid(network: RoutedNetwork) -> str:
     return str(network.get("guid"))
 
 

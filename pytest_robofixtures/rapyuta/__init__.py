@@ -11,9 +11,7 @@ from __future__ import annotations
 from ._model import ObjDict, to_dict, to_objdict
 from .build import (
     Build,
-    BuildFailed,
     BuildOperation,
-    BuildOperationFailed,
     BuildOperationInfo,
     BuildOptions,
     BuildStatus,
@@ -54,6 +52,7 @@ from .enums import (
     TopicQOS,
 )
 from .errors import *  # noqa: F403
+from .errors import BuildFailed, BuildOperationFailed, ROSBagBlobError
 from .errors import __all__ as _errors
 from .manifest import load_manifest, validate_manifest
 from .native_network import NativeNetwork
@@ -70,7 +69,6 @@ from .rosbag import (
     ComponentType,
     OverrideOptions,
     ROSBagBlob,
-    ROSBagBlobError,
     ROSBagBlobStatus,
     ROSBagCompression,
     ROSBagInfo,

@@ -265,7 +265,7 @@ class BundlePersister:
         return None
 
 
-class BundleCassette(Cassette):
+class BundleCassette(Cassette):  # type: ignore[misc]  # vcrpy ships no type information
     """A vcrpy cassette whose interactions live in a :class:`Bundle`.
 
     Record: every request goes to the server and is appended (mode ``all``: the recording is

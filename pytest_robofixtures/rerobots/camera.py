@@ -33,7 +33,9 @@ class Frame:
     @cached_property
     def image(self) -> Image.Image:
         """The frame as an RGB PIL image."""
-        with Image.open(io.BytesIO(self.jpeg)) as img:
+        # not ``with ... as img``: for Python 3.10 Pillow's ``__enter__`` (typing.Self) is Any
+        img = Image.open(io.BytesIO(self.jpeg))
+        with img:
             return img.convert("RGB")
 
     @cached_property

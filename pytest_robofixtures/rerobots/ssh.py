@@ -19,11 +19,11 @@ import hashlib
 import io
 import select
 import time
-from typing import Any, Protocol
+from typing import Protocol
 
 import paramiko
 
-from ..common.transports import ExecResult
+from ..common.transports import ExecResult, SSHSession
 from .errors import CommandTimeout, HostKeyMismatch, SSHError
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
@@ -44,7 +44,7 @@ class SSHFactory(Protocol):
         hostkeys: list[str],
         private_key: str | None,
         username: str = "root",
-    ) -> Any:
+    ) -> SSHSession:
         """Return an object implementing the ``SSHSession`` protocol."""
         ...
 

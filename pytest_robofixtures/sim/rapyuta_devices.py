@@ -786,7 +786,7 @@ class DeviceManager:
             # scratch directory below a private temp directory still works)
             drop: dict[str, Any] = {} if self.run_as is None else {
                 "user": self.run_as[0], "group": self.run_as[1], "extra_groups": []}
-            proc = subprocess.Popen(
+            proc: subprocess.Popen[bytes] = subprocess.Popen(
                 [shell, "-c", cmd], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL if background else subprocess.PIPE,
                 stderr=subprocess.STDOUT, start_new_session=True, **drop,
@@ -1181,6 +1181,8 @@ def _spec_matches(spec: dict[str, Any], facts: dict[str, str]) -> bool:
     if op in ("$or", "$and"):
         results = [_spec_matches(a, facts) for a in args]
         return any(results) if op == "$or" else all(results)
+    field: str
+    value: object
     field, value = args
     actual = facts.get(field, "")
     if op == "$eq":

@@ -46,7 +46,7 @@ import subprocess
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import paramiko
 from cryptography.hazmat.primitives import serialization
@@ -65,6 +65,7 @@ ACCEPTED_ENV = ("LANG", "LC_*", "TZ", "TERM")
 #: PATH of every command, whatever the sandbox process has.
 EXEC_PATH = "/usr/local/bin:/usr/bin:/bin"
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_T = TypeVar("_T")
 
 __all__ = [
     "SimSSHServer",
@@ -222,7 +223,7 @@ class RootedSFTPServer(paramiko.SFTPServerInterface):
             raise _Escape(remote)
         return local
 
-    def _guard(self, fn: Any, *args: Any) -> Any:
+    def _guard(self, fn: Callable[..., _T], *args: Any) -> _T | int:
         try:
             return fn(*args)
         except _Escape:
@@ -336,7 +337,7 @@ class RootedSFTPServer(paramiko.SFTPServerInterface):
 
         return self._guard(run)
 
-    def _ok(self, fn: Any) -> int:
+    def _ok(self, fn: Callable[[], None]) -> int:
         result = self._guard(fn)
         return SFTP_OK if result is None else int(result)
 
