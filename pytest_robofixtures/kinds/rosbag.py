@@ -131,6 +131,8 @@ class RosbagRecording:
             return found
 
         def ready(found: list[ROSBagBlob]) -> bool:
+            if _status(self.job) == "Error" and not found:
+                raise RuntimeError(f"{self.label} ended in Error without recording a bag")
             if stop and _status(self.job) not in _STOPPED:
                 return False
             return bool(found) and all(blob.is_ready() for blob in found)
@@ -146,8 +148,9 @@ class RosbagRecording:
                              describe=describe, clock=robo.clock,
                              on_change=lambda v, _: robo.event(self.label, describe(v))).value
             except PollTimeout as exc:
-                raise TimeoutError(f"{self.label}: no uploaded bag after {limit:.0f}s "
-                                   f"(last: {exc.last!r})") from None
+                last: list[ROSBagBlob] = exc.last if isinstance(exc.last, list) else []
+                raise TimeoutError(f"{self.label}: its bags were not all uploaded after "
+                                   f"{limit:.0f}s ({describe(last)})") from None
         robo.event(self.label, f"{len(found)} bag(s) uploaded")
         return found
 

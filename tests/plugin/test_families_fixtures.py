@@ -240,6 +240,13 @@ def test_failed_upload(families, rosbag_job):
     families.fail_next_rosbag_upload()
     with pytest.raises(ROSBagBlobError):
         rosbag_job.blobs()
+
+
+@pytest.mark.deployed_package("manifests/talker.json")
+def test_bags_wait_is_bounded(rosbag_job):
+    # a cloud job uploads when stopped: still running, it has no bag to show
+    with pytest.raises(TimeoutError, match="not all uploaded after .*job Running, bags: none"):
+        rosbag_job.blobs(stop=False, timeout=0.3)
 """
 
 
@@ -248,7 +255,7 @@ def test_a_failing_network_errors_and_a_failed_upload_raises_without_leaks(
 ) -> None:
     project.makepyfile(test_faults=FAULTS)
     result = project.runpytest(*SIM)
-    result.assert_outcomes(passed=1, failed=1)
+    result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["*native_network robo-*state Failed to start/Error*",
                                  "*leaked 0*"])
     assert pending(project.path / ".robofixtures") == []
