@@ -142,8 +142,11 @@ class RapyutaSim(SimApp):
         seed: int | None = None,
         command_timeout: float = 30.0,
         command_user: str | None = DEFAULT_COMMAND_USER,
+        stepwise: bool = False,
     ) -> None:
         super().__init__()
+        #: every phase is answered at least once before the next (a seeded, reproducible run)
+        self.stepwise = stepwise
         self.token = token
         self.project = project
         self.delay = float(delay)
@@ -271,16 +274,30 @@ class RapyutaSim(SimApp):
         return self.project or "project-sim"
 
     def _phase(self, rec: dict[str, Any]) -> tuple[str, str, list[str]]:
-        """(phase, status, errors) of a deployment or routed network, now."""
+        """(phase, status, errors) of a deployment or routed network, now.
+
+        The phases follow the delay. When ``stepwise`` (a sandbox started with an explicit
+        seed), none is skipped: each is answered at least once before the next, so a slow client
+        sees the same sequence as a fast one and recordings of one seed hold the same answers.
+        """
         elapsed = time.monotonic() - rec["_t0"]
         outcome, d = rec["_outcome"], self.delay
-        if elapsed < d / 4:
+        by_time = 0 if elapsed < d / 4 else 1 if elapsed < d / 2 else 2 if elapsed < d else 3
+        if outcome == "stuck":
+            by_time = min(by_time, 1)
+        elif outcome == "failed":
+            by_time = min(by_time, 2)
+        stage = by_time
+        if self.stepwise:
+            stage = min(by_time, rec.get("_stage_seen", -1) + 1)
+            rec["_stage_seen"] = max(stage, rec.get("_stage_seen", -1))
+        if stage == 0:
             return "In progress", "Pending", []
-        if outcome == "stuck" or elapsed < d / 2:
+        if stage == 1:
             return "Provisioning", "Pending", []
         if outcome == "failed":
             return "Failed to start", "Error", [FAILED_ERROR]
-        if elapsed < d:
+        if stage == 2:
             return "Succeeded", "Pending", []
         return "Succeeded", "Running", []
 
@@ -632,6 +649,8 @@ class RapyutaSim(SimApp):
 
     def _deployment_view(self, rec: dict[str, Any], full: bool = True) -> dict[str, Any]:
         phase, status, errors = self._phase(rec)
+        if rec.get("_last_state") != (phase, status):  # when the status last changed, not now
+            rec["_last_state"], rec["_last_change"] = (phase, status), time.time()
         out: dict[str, Any] = {
             "deploymentId": rec["deploymentId"], "name": rec["name"],
             "packageId": rec["packageId"], "packageName": rec["packageName"],
@@ -639,7 +658,7 @@ class RapyutaSim(SimApp):
             "bindable": True, "currentGeneration": rec["currentGeneration"],
             "phase": phase, "status": status, "errors": errors, "inUse": False, "usedBy": "",
             "ownerProject": rec["ownerProject"], "creator": rec["creator"],
-            "lastStatusUpdateTime": iso(time.time()),
+            "lastStatusUpdateTime": iso(rec["_last_change"]),
         }
         out.update(self._stamps(rec))
         if not full:

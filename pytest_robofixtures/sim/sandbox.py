@@ -100,6 +100,7 @@ class Sandbox:
             rapyuta = RapyutaSim(
                 token=self.rapyuta_token, project=self.rapyuta_project, delay=self.delay,
                 scratch_root=self.scratch_root / "rapyuta", seed=seed,
+                stepwise=self.seed is not None,
             )
             rerobots = RerobotsSim(
                 token=self.rerobots_token, delay=self.delay,

@@ -157,5 +157,9 @@ def test_the_environment_chooses_or_disables_the_cache(
     monkeypatch.setenv(ENV_VAR, "off")
     assert ParseCache.default().directory is None
     monkeypatch.delenv(ENV_VAR)
+    # Without a default set by the plugin (this run's plugin set one beside its journal).
+    from pytest_robofixtures.recording import loadcache
+
+    monkeypatch.setattr(loadcache, "_default_dir", None)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert ParseCache.default().directory == tmp_path / "xdg" / "pytest-robofixtures" / "parsed"
