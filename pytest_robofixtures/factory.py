@@ -395,7 +395,9 @@ def describe_state(state: Any) -> str:
     """``phase/status`` of a rapyuta status object or dict; the text of anything else."""
     if isinstance(state, str):
         return state
-    get = state.get if isinstance(state, dict) else (lambda key: getattr(state, key, None))
+    def get(key: str) -> Any:
+        return state.get(key) if isinstance(state, dict) else getattr(state, key, None)
+
     values = [v for v in (get("phase"), get("status")) if v is not None]
     if values:
         return "/".join(str(getattr(v, "value", v)) for v in values)

@@ -113,13 +113,18 @@ def retry_policy(
     backoff_factor: float = 0.2,
     budget: float = DEFAULT_RETRY_BUDGET,
     idempotent_methods: Collection[str] = IDEMPOTENT_METHODS,
+    statuses: bool = True,
 ) -> SafeRetry:
-    """The shared retry policy (see module docstring): ``total`` retries per request."""
+    """The shared retry policy (see module docstring): ``total`` retries per request.
+
+    ``statuses=False`` keeps the connection and read retries but answers every status at once
+    (for a request whose refusal is itself the answer, such as "all deployments are busy").
+    """
     return SafeRetry(
         total=total,
         connect=total,
         read=total,
-        status=total,
+        status=total if statuses else 0,
         other=0,
         redirect=0,
         backoff_factor=backoff_factor,

@@ -85,7 +85,8 @@ def interaction_offsets(bundle: Bundle) -> tuple[dict[str, list[float | None]], 
     """
     clock = bundle.clock or {}
     epoch = number(clock.get("epoch")) or 0.0
-    times = clock.get("times", clock.get("timing"))
+    # Format 2 loads its per-interaction times as clock.at (seconds after the epoch).
+    times = clock.get("times", clock.get("timing", clock.get("at")))
     listed = times if isinstance(times, Mapping) else {}
     sections: dict[str, list[dict[str, Any]]] = {
         "http": bundle.http, "ssh": bundle.ssh,

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import requests
 
 from ..common.clock import Clock
-from ..common.http import DEFAULT_TIMEOUT, make_session
+from ..common.http import DEFAULT_TIMEOUT, make_session, retry_policy
 from .errors import (
     TOKEN_ENV,
     APIConnectionError,
@@ -85,8 +85,14 @@ class APIClient:
         self.clock = clock
         self.session = make_session(timeout=timeout, retries=retries, headers=dict(headers or {}))
         self.session.verify = verify
+        # Connection retries only (no status retries): see request_instance.
+        self._single_try = make_session(timeout=timeout, retries=retry_policy(
+            total=4 if retries is None or not isinstance(retries, int) else retries,
+            statuses=False))
+        self._single_try.verify = verify
         if self.__api_token:
             self.session.headers["Authorization"] = "Bearer " + self.__api_token
+        self._single_try.headers = self.session.headers  # one set of headers for both
 
     # -- configuration -------------------------------------------------------------------------
     @property
@@ -151,6 +157,7 @@ class APIClient:
         data: str | None = None,
         json_body: Any = None,
         auth: bool = True,
+        session: requests.Session | None = None,
     ) -> requests.Response:
         if auth:
             self._need_token(method, path)
@@ -162,7 +169,7 @@ class APIClient:
         if json_body is not None:
             kwargs["json"] = json_body
         try:
-            return self.session.request(method, self.__base_uri + path, **kwargs)
+            return (session or self.session).request(method, self.__base_uri + path, **kwargs)
         except requests.exceptions.RequestException as exc:
             raise APIConnectionError(
                 f"{method} {self.__base_uri}{path} failed: {exc}", method=method, path=path
@@ -513,7 +520,13 @@ class APIClient:
         if event_url is not None:
             body["eurl"] = event_url
         # 0.11.0 posts a pre-serialised string: a JSON body with no Content-Type.
-        res = self._request("POST", "/new/" + type_or_wdeployment_id, data=json.dumps(body))
+        # "All matching deployments are busy" is an answer, not a passing fault: ask once, so a
+        # caller trying several deployments moves on at once instead of waiting out retries.
+        # Any other 503/429 was not processed either, so it is safe to send again, with retries.
+        path = "/new/" + type_or_wdeployment_id
+        res = self._request("POST", path, data=json.dumps(body), session=self._single_try)
+        if res.status_code in (429, 503) and not _is_busy(res):
+            res = self._request("POST", path, data=json.dumps(body))
         if res.ok:
             return dict(res.json())
         payload = _body(res)
@@ -721,3 +734,12 @@ __all__ = [
     "InstanceNotFound",
     "WrongAuthToken",
 ]
+
+
+def _is_busy(res: requests.Response) -> bool:
+    """Whether a refusal is the service's "every matching deployment is busy"."""
+    payload = _body(res)
+    if not isinstance(payload, dict):
+        return False
+    message = str(payload.get("result_message") or payload.get("error") or "")
+    return message.startswith("All matching workspace deployments are busy")

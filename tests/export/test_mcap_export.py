@@ -22,9 +22,10 @@ from pytest_robofixtures.recording.bundle import Bundle
 pytest.importorskip("mcap")
 from mcap.reader import make_reader  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2] / "cassettes" / "examples"
-ROC_TEST = ROOT / "test_roc_object" / "test_shutter_opens_and_status_follows"
-WORKSPACE_TEST = ROOT / "test_workspace" / "test_robot_workspace_over_ssh_and_camera"
+# Format-1 recordings of two examples, as first committed (no per-interaction times).
+ROOT = Path(__file__).resolve().parent / "data"
+ROC_TEST = ROOT / "test_shutter_opens_and_status_follows"
+WORKSPACE_TEST = ROOT / "test_robot_workspace_over_ssh_and_camera"
 
 
 def read_back(path: Path) -> tuple[list[tuple[str, str, str, int, dict[str, Any]]], Any]:
@@ -179,7 +180,7 @@ def test_without_mcap_a_clear_error_says_what_to_install(tmp_path: Path) -> None
 
 
 def test_rapyuta_deployment_and_network_states(tmp_path: Path) -> None:
-    src = ROOT / "test_talker_listener" / "test_talker_runs_on_the_routed_network"
+    src = ROOT / "test_talker_runs_on_the_routed_network"
     export_recording(src, tmp_path / "talker.mcap")
     messages, _ = read_back(tmp_path / "talker.mcap")
     deployment = [(m.get("phase"), m["status"]) for t, _, _, _, m in messages
@@ -189,3 +190,12 @@ def test_rapyuta_deployment_and_network_states(tmp_path: Path) -> None:
     assert deployment[0] == ("In progress", "Pending")
     assert deployment[-1] == ("Succeeded", "Running")
     assert network[0] == ("In progress", "Pending") and network[-1] == ("Succeeded", "Running")
+
+
+def test_a_format_2_recording_exports_on_its_recorded_times(tmp_path: Path) -> None:
+    current = (Path(__file__).resolve().parents[2] / "cassettes" / "examples" / "test_workspace"
+               / "test_robot_workspace_over_ssh_and_camera")
+    summary = export_recording(current, tmp_path / "now.mcap")
+    assert summary.timing in ("recorded", "partly recorded")
+    messages, _ = read_back(tmp_path / "now.mcap")
+    assert len([m for _, s, _, _, m in messages if s == "foxglove.CompressedImage"]) == 2

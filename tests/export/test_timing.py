@@ -9,9 +9,10 @@ from pytest_robofixtures.export.timing import interaction_offsets, recorded_inte
 from pytest_robofixtures.recording.bundle import Bundle
 from pytest_robofixtures.reporting.timeline import timeline_from_events
 
-ROOT = Path(__file__).resolve().parents[2] / "cassettes" / "examples"
-ROC_TEST = ROOT / "test_roc_object" / "test_shutter_opens_and_status_follows"
-WORKSPACE_TEST = ROOT / "test_workspace" / "test_robot_workspace_over_ssh_and_camera"
+# Format-1 recordings of the examples, as first committed (no per-interaction times).
+ROOT = Path(__file__).resolve().parent / "data"
+ROC_TEST = ROOT / "test_shutter_opens_and_status_follows"
+WORKSPACE_TEST = ROOT / "test_robot_workspace_over_ssh_and_camera"
 
 
 def test_workspace_recording_gives_ssh_ticks_and_frames_in_order() -> None:
