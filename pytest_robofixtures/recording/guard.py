@@ -198,7 +198,3 @@ def network_guard(
                 socket.getaddrinfo = _saved["getaddrinfo"]
                 _saved.clear()
 
-
-def guard_active() -> bool:
-    """True while a :func:`network_guard` is in force."""
-    return _depth > 0
