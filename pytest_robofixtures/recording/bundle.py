@@ -512,9 +512,10 @@ class Bundle:
             if doc.get(END_KEY) is not True:
                 raise bundle.corrupt(f"'{END_KEY}' is missing at the end: the file is truncated")
             try:
-                # rec-workflow hook: format 2 back to the format-1 shape (a new document; the
-                # parsed one is what the cache keeps).
-                parsed, doc = doc, stable.expand(doc)
+                # Format 2 back to the format-1 shape. The cache keeps the expanded document
+                # (expansion depends on the bytes alone), so a cached load skips it.
+                if not checked:
+                    doc = stable.expand(doc)
                 bundle.metadata = dict(doc.get("metadata") or {})
                 bundle.clock = dict(doc.get("clock") or {})
                 bundle.names = [dict(n) for n in doc.get("names") or []]
@@ -531,7 +532,7 @@ class Bundle:
                 bundle._check_blobs()
             bundle._check_exception_names()
             if not checked:
-                cache.store(digest, parsed)
+                cache.store(digest, doc)
         return bundle
 
     def _check_exception_names(self) -> None:

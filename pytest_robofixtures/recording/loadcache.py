@@ -31,7 +31,7 @@ from typing import Any
 
 from .. import __version__
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: entries hold the expanded (format-1-shaped) document
 ENV_VAR = "ROBOFIXTURES_CACHE_DIR"
 #: Past this many entries a write prunes the least recently written half.
 MAX_ENTRIES = 2000
