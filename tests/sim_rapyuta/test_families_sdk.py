@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ._families import ros_cloud_manifest, ros_device_manifest
-from ._support import PROJECT, TOKEN, Sandbox, wait_for
+from ._support import Sandbox, wait_for
 
 rapyuta_io = pytest.importorskip("rapyuta_io")
 from rapyuta_io.clients.build import (  # noqa: E402
@@ -37,23 +36,8 @@ from rapyuta_io.clients.rosbag import (  # noqa: E402
 )
 from rapyuta_io.clients.secret import Secret, SecretConfigDocker, SecretType  # noqa: E402
 from rapyuta_io.utils import error as rio_error  # noqa: E402
-from rapyuta_io.utils import settings  # noqa: E402
 
 POLL = {"retry_count": 200, "sleep_interval": 0.05}
-
-
-@pytest.fixture
-def sdk(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """An SDK Client pointed at the sandbox; the process-global host config is restored."""
-    monkeypatch.delenv("RIO_CONFIG", raising=False)
-    saved = dict(settings.default_host_config)
-    settings.default_host_config.update(
-        catalog_host=sandbox.url, core_api_host=sandbox.url, rip_host=sandbox.url)
-    try:
-        yield rapyuta_io.Client(auth_token=TOKEN, project=PROJECT)
-    finally:
-        settings.default_host_config.clear()
-        settings.default_host_config.update(saved)
 
 
 def test_native_network_flow(sdk: Any, sandbox: Sandbox) -> None:

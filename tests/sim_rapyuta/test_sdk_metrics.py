@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from pytest_robofixtures.sim.rapyuta import DEVICE_AMD64_DOCKER
 
-from ._support import PROJECT, TOKEN, Sandbox
+from ._support import PROJECT, Sandbox
 
 rapyuta_io = pytest.importorskip("rapyuta_io")
 from rapyuta_io.clients.metrics import (  # noqa: E402
@@ -24,20 +23,6 @@ from rapyuta_io.clients.metrics import (  # noqa: E402
     StepInterval,
 )
 from rapyuta_io.utils import error as rio_error  # noqa: E402
-from rapyuta_io.utils import settings  # noqa: E402
-
-
-@pytest.fixture
-def sdk(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.delenv("RIO_CONFIG", raising=False)
-    saved = dict(settings.default_host_config)
-    settings.default_host_config.update(
-        catalog_host=sandbox.url, core_api_host=sandbox.url, rip_host=sandbox.url)
-    try:
-        yield rapyuta_io.Client(auth_token=TOKEN, project=PROJECT)
-    finally:
-        settings.default_host_config.clear()
-        settings.default_host_config.update(saved)
 
 
 def test_sdk_query_metrics(sdk: Any, sandbox: Sandbox) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +10,12 @@ import pytest
 
 from pytest_robofixtures.sim.rapyuta import DEVICE_AMD64_DOCKER, DEVICE_OFFLINE
 
-from ._support import PROJECT, TOKEN, Sandbox, wait_for
+from ._support import Sandbox, wait_for
 
 rapyuta_io = pytest.importorskip("rapyuta_io")
 from rapyuta_io.clients.device import Device, DevicePythonVersion, DeviceRuntime  # noqa: E402
 from rapyuta_io.clients.package import ROSDistro  # noqa: E402
 from rapyuta_io.utils import error as rio_error  # noqa: E402
-from rapyuta_io.utils import settings  # noqa: E402
 
 MANIFEST: dict[str, Any] = {
     "name": "talker", "packageVersion": "v1.0.0", "description": "",
@@ -27,19 +25,6 @@ MANIFEST: dict[str, Any] = {
         "executables": [{"name": "talkerExec", "docker": "busybox", "cmd": ["sleep inf"]}],
     }]}],
 }
-
-
-@pytest.fixture
-def sdk(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.delenv("RIO_CONFIG", raising=False)
-    saved = dict(settings.default_host_config)
-    settings.default_host_config.update(
-        catalog_host=sandbox.url, core_api_host=sandbox.url, rip_host=sandbox.url)
-    try:
-        yield rapyuta_io.Client(auth_token=TOKEN, project=PROJECT)
-    finally:
-        settings.default_host_config.clear()
-        settings.default_host_config.update(saved)
 
 
 def test_sdk_registers_and_onboards_a_device(sdk: Any, sandbox: Sandbox, tmp_path: Path,
