@@ -72,6 +72,8 @@ def test_block_network_guards_every_test_of_a_replay_run(pytester: pytest.Pytest
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
     assert "192.0.2.10" in out and "blocked" in out
+    # The message names only options that exist.
+    assert "--robo-allow-hosts" in out and "an explicit allowed host" not in out
 
 
 def test_allowed_hosts_pass_the_guard(pytester: pytest.Pytester) -> None:
@@ -161,3 +163,42 @@ def test_unknown_robo_config_key_is_named(project: pytest.Pytester) -> None:
     result = project.runpytest(*SIM)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*robo_config: unknown key(s) scrub_feilds; known: scrub_fields*"])
+
+
+VOLATILE = """
+import os
+import requests
+
+def test_volatile(robo):
+    base = robo.scope.credentials().rapyuta_catalog
+    nonce = os.environ["NONCE"]
+    # A volatile value in a query parameter and in a JSON body field, visible to the test.
+    got = requests.get(base + "/_admin/resources", params={"nonce": nonce}, timeout=5)
+    assert got.status_code == 200
+    rule = {"kind": "delay", "seconds": 0, "count": 1, "path": "^/nowhere-" + nonce + "$"}
+    made = requests.post(base + "/_admin/faults", json=rule, timeout=5)
+    assert made.status_code == 201 and made.json()["path"].startswith("^/nowhere-")
+"""
+
+
+@pytest.mark.parametrize("ignored", [True, False], ids=["ignored", "matched"])
+def test_a_module_robo_config_ignores_a_volatile_field_in_matching(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, ignored: bool
+) -> None:
+    config = """
+import pytest
+
+@pytest.fixture
+def robo_config():
+    return {"ignore_query_params": ["nonce"], "ignore_json_paths": ["$.path"]}
+""" if ignored else ""
+    project.makepyfile(test_volatile=config + VOLATILE)
+    monkeypatch.setenv("NONCE", "1111")
+    project.runpytest(*SIM).assert_outcomes(passed=1)
+    monkeypatch.setenv("NONCE", "2222")
+    replayed = project.runpytest(*REPLAY)
+    if ignored:
+        replayed.assert_outcomes(passed=1)  # matched although the value changed
+    else:
+        replayed.assert_outcomes(failed=1)
+        replayed.stdout.fnmatch_lines(["*request not found in the recording*"])
