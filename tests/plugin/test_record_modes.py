@@ -202,3 +202,30 @@ def robo_config():
     else:
         replayed.assert_outcomes(failed=1)
         replayed.stdout.fnmatch_lines(["*request not found in the recording*"])
+
+
+def test_drift_reports_a_field_the_service_added_back(project: pytest.Pytester) -> None:
+    project.makepyfile(test_net="""
+        import pytest
+
+        @pytest.mark.routed_network(ros_distro="melodic")
+        def test_net(routed_network):
+            assert routed_network.guid
+    """)
+    project.runpytest(*SIM, "--robo-sim-seed=3").assert_outcomes(passed=1)
+    (path,) = recordings(project.path)
+    # The recorded responses lose a field: the live service now has one the recording lacks.
+    text = path.read_text()
+    assert "ownerProject:" in text
+    path.write_text("\n".join(line for line in text.split("\n") if "ownerProject:" not in line))
+    before = path.read_bytes()
+    report = project.runpytest(*SIM, "--robo-sim-seed=3", "--robo-drift=report",
+                               "--junitxml=junit.xml")
+    report.assert_outcomes(passed=1)
+    report.stdout.fnmatch_lines(["*drift check: 1 test(s) drifted*",
+                                 "*DRIFT test_net.py::test_net*ownerProject*"])
+    assert path.read_bytes() == before  # a drift check writes no recording
+    assert 'name="robo.drift"' in (project.path / "junit.xml").read_text()
+    strict = project.runpytest(*SIM, "--robo-sim-seed=3", "--robo-drift=strict")
+    strict.assert_outcomes(passed=1, errors=1)
+    strict.stdout.fnmatch_lines(["*--robo-drift=strict*drifted*"])
