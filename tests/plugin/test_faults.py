@@ -226,3 +226,52 @@ def test_secrets_stay_out_of_terminal_junit_html_and_recordings(
     leaks = [(where, c) for where, text in texts.items() for c in canaries if c in text]
     assert leaks == []
     assert "<scrubbed" in texts["terminal"]
+
+
+# fault rule, whether the faulted request itself committed a create, whether the test passes
+CREATE_FAULTS: dict[str, tuple[dict[str, Any], bool, bool]] = {
+    "lost reply on create": (
+        {"kind": "lost_reply", "method": "POST", "path": "^/routednetwork$"}, True, True),
+    "500 after commit": ({"kind": "status", "status": 500, "after": True, "method": "POST",
+                          "path": "^/routednetwork$"}, True, True),
+    "429 on create": ({"kind": "status", "status": 429, "method": "POST",
+                       "path": "^/routednetwork$"}, False, True),
+    "503 on create": ({"kind": "status", "status": 503, "method": "POST",
+                       "path": "^/routednetwork$"}, False, True),
+    "500 on a poll": ({"kind": "status", "status": 500, "method": "GET",
+                       "path": "^/routednetwork/"}, False, True),
+    # The service stays down for the read after the create, past the retries: the test errors
+    # (infra), yet the network is torn down, not orphaned.
+    "503 on the read after create": ({"kind": "status", "status": 503, "method": "GET",
+                                      "path": "^/routednetwork/", "count": 8}, False, False),
+}
+
+
+@pytest.mark.parametrize("fault", list(CREATE_FAULTS))
+def test_a_faulted_create_makes_one_network_and_leaves_nothing(
+    project: pytest.Pytester, live_sandbox: dict[str, Any], fault: str
+) -> None:
+    rule, commits, passes = CREATE_FAULTS[fault]
+    _fault(live_sandbox, "rapyuta", {"count": 1, **rule})
+    project.makepyfile(test_net="""
+        import pytest
+
+        @pytest.mark.routed_network(ros_distro="melodic")
+        def test_net(routed_network):
+            assert routed_network.guid
+    """)
+    result = project.runpytest(*live_args(live_sandbox))
+    if passes:
+        result.assert_outcomes(passed=1)
+    else:
+        result.assert_outcomes(errors=1)
+        result.stdout.fnmatch_lines(["*InfraError*503*"])
+    base = live_sandbox["rapyuta"]["catalog_host"]
+    seen = requests.get(f"{base}/_admin/requests", timeout=5).json()["requests"]
+    assert any(r.get("fault") for r in seen), "the fault must have fired"
+    # Exactly one network was ever created: the create is never blindly sent again.
+    creates = [r for r in seen if r["method"] == "POST" and r["path"] == "/routednetwork"]
+    answered = [r for r in creates if r["status"] is not None and r["status"] < 300]
+    assert len(answered) + int(commits) == 1, creates
+    assert nothing_live(live_sandbox), live_resources(live_sandbox)
+    assert pending(project.path / ".robofixtures") == []
