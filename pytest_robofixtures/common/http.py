@@ -18,11 +18,14 @@ Every wait between attempts goes through the default clock, so in replay they ta
 The session reads the environment's proxy and CA-bundle settings once per scheme and host
 instead of on every request (requests re-reads them each time, which was a third of the cost of
 a replayed request); a change of ``HTTP(S)_PROXY``/``NO_PROXY`` after the first request to a host
-is therefore not seen by that session.
+is therefore not seen by that session. It also merges its headers and (empty) query parameters
+with plain dict operations: requests 2.33+ checks each setting against a runtime Protocol, which
+on Python 3.11 costs about 12 µs a check and eight checks a request.
 """
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
 from collections.abc import Callable, Collection, MutableMapping
 from typing import TYPE_CHECKING, Any
@@ -31,7 +34,12 @@ from urllib.parse import urlsplit
 import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
+from requests.cookies import RequestsCookieJar
+from requests.cookies import cookiejar_from_dict as _cookiejar_from_dict
+from requests.cookies import merge_cookies as _merge_cookies
+from requests.sessions import merge_hooks as _merge_hooks
 from requests.sessions import merge_setting as _merge_setting
+from requests.structures import CaseInsensitiveDict
 from requests.utils import get_environ_proxies
 from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
@@ -43,6 +51,9 @@ if TYPE_CHECKING:
 
 # requests-stubs leave merge_setting unannotated: (request value, session value) -> merged
 merge_setting: Callable[[Any, Any], Any] = _merge_setting
+merge_hooks: Callable[[Any, Any], Any] = _merge_hooks
+merge_cookies: Callable[[Any, Any], Any] = _merge_cookies
+cookiejar_from_dict: Callable[[Any], Any] = _cookiejar_from_dict
 
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)  # (connect, read) seconds
 #: Statuses that mean "not processed": retried whatever the method.
@@ -197,6 +208,40 @@ class TimeoutSession(requests.Session):
         kwargs.setdefault("timeout", self.timeout)
         return super().request(method, url, *args, **kwargs)
 
+    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+        """Like requests' ``prepare_request``, with headers and empty params merged as plain dicts.
+
+        Same result as requests' (request values override the session's, ``None`` removes a
+        header); query parameters given as anything but empty go through requests' own merge.
+        """
+        if request.params or self.params or not isinstance(request.headers, dict):
+            return super().prepare_request(request)
+        cookies = request.cookies or {}
+        if not isinstance(cookies, http.cookiejar.CookieJar):
+            cookies = cookiejar_from_dict(cookies)
+        merged_cookies = merge_cookies(merge_cookies(RequestsCookieJar(), self.cookies), cookies)
+        auth = request.auth
+        if self.trust_env and not auth and not self.auth:
+            auth = requests.sessions.get_netrc_auth(request.url)
+        headers: CaseInsensitiveDict[str | bytes] = CaseInsensitiveDict(self.headers)
+        headers.update(request.headers)
+        for name in [k for k, v in headers.items() if v is None]:
+            del headers[name]
+        prepared = requests.PreparedRequest()
+        prepared.prepare(
+            method=request.method.upper() if request.method else request.method,
+            url=request.url,
+            files=request.files,
+            data=request.data,
+            json=request.json,
+            headers=headers,
+            params="",  # nothing to encode: skips requests' per-value checks
+            auth=merge_setting(auth, self.auth),
+            cookies=merged_cookies,
+            hooks=merge_hooks(request.hooks, self.hooks),
+        )
+        return prepared
+
     def merge_environment_settings(
         self,
         url: str | bytes | None,
@@ -220,8 +265,9 @@ class TimeoutSession(requests.Session):
             merged.setdefault(name, value)
         if verify is True or verify is None:
             verify = self._env_ca_bundle or verify
+        proxies = {k: v for k, v in {**self.proxies, **merged}.items() if v is not None}
         return {
-            "proxies": merge_setting(merged, self.proxies),
+            "proxies": proxies,
             "stream": merge_setting(stream, self.stream),
             "verify": merge_setting(verify, self.verify),
             "cert": merge_setting(cert, self.cert),

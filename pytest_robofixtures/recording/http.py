@@ -7,7 +7,9 @@ which records into the bundle and replays with ordered, polling-aware matching.
 from __future__ import annotations
 
 import contextlib
+import enum
 import hashlib
+import io
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -16,7 +18,10 @@ from unittest import mock
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 from requests.sessions import merge_setting as _merge_setting
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
 from vcr.cassette import Cassette
 from vcr.patch import CassettePatcherBuilder
 from vcr.persisters.filesystem import CassetteNotFoundError
@@ -174,6 +179,15 @@ class DeferredNormalizer(Normalizer):
 _UNSET: Any = object()
 
 
+class Declined(enum.Enum):
+    """What :meth:`_LazyIndex.next` returns when its ``accept`` refused the entry."""
+
+    DECLINED = "declined"
+
+
+DECLINED = Declined.DECLINED
+
+
 class _LazyIndex:
     """Recorded requests served per match key in recorded order, the last one repeating.
 
@@ -214,8 +228,16 @@ class _LazyIndex:
                 self.entries[index]["request"].get("body"))
         return form
 
-    def next(self, url_key: tuple[Any, ...], body_form: Any) -> tuple[int, dict[str, Any]] | None:
-        """The entry to serve for a live request, or None when none was recorded."""
+    def next(
+        self,
+        url_key: tuple[Any, ...],
+        body_form: Any,
+        accept: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> tuple[int, dict[str, Any]] | None | Declined:
+        """The entry to serve for a live request, or None when none was recorded.
+
+        With ``accept``, an entry it refuses is left unserved and :data:`DECLINED` returned.
+        """
         with self._lock:
             queues = self._queues.get(url_key)
             if queues is None:
@@ -229,6 +251,8 @@ class _LazyIndex:
             key = (url_key, body_form)
             pos = self._pos.get(key, 0)
             index = queue[min(pos, len(queue) - 1)]
+            if accept is not None and not accept(self.entries[index]):
+                return DECLINED
             self._pos[key] = pos + 1
             self.play_counts[index] += 1
         return index, self.entries[index]
@@ -293,6 +317,7 @@ class BundleCassette(Cassette):  # type: ignore[misc]  # vcrpy ships no type inf
         self._append_lock = threading.Lock()
         self._index: _LazyIndex | None = None
         self._responses: dict[int, dict[str, Any]] = {}
+        self._direct_cache: dict[int, tuple[int, str, dict[str, str], bytes]] = {}
         if mode == "replay":
             self._index = _LazyIndex(self)
 
@@ -355,10 +380,71 @@ class BundleCassette(Cassette):  # type: ignore[misc]  # vcrpy ships no type inf
         url_key = self.matcher.url_key(request.method, request.uri)
         body_form = self.matcher.live_body_form(body)
         found = self._index.next(url_key, body_form)
-        if found is None:
+        if found is None or found is DECLINED:
             raise self._mismatch(self.matcher.form_of(url_key, body_form), request.uri)
         index, entry = found
         return self._response(index, entry)
+
+    def direct_response(
+        self, request: requests.PreparedRequest, adapter: HTTPAdapter
+    ) -> requests.Response | None:
+        """The recorded answer to ``request`` as a ``requests.Response``, without urllib3.
+
+        None when this entry needs what only the full path does right (urllib3's retry on a
+        recorded 429/5xx, cookies, a body stored still encoded): the entry is left for that path.
+        """
+        assert self._index is not None
+        body = request.body
+        if not isinstance(body, (bytes, str, type(None))):
+            return None  # a streamed body: vcrpy reads it the way http.client sends it
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        method = request.method or "GET"
+        url = request.url or ""
+        retry = adapter.max_retries
+
+        def plain(entry: dict[str, Any]) -> bool:
+            resp = entry["response"]
+            headers = {k.lower(): v for k, v in
+                       _headers_as_lists(resp.get("headers") or {}).items()}
+            encoded = [e for e in headers.get("content-encoding", []) if e.lower() != "identity"]
+            if "set-cookie" in headers or encoded:
+                return False
+            return not retry.is_retry(method, int(resp["status"]["code"]),
+                                      "retry-after" in headers)
+
+        url_key = self.matcher.url_key(method, url)
+        body_form = self.matcher.live_body_form(body)
+        found = self._index.next(url_key, body_form, plain)
+        if found is DECLINED:
+            return None
+        if found is None:
+            raise self._mismatch(self.matcher.form_of(url_key, body_form), url)
+        index, entry = found
+        status, reason, headers, content = self._direct(index, entry)
+        response = requests.Response()
+        response.status_code = status
+        response.reason = reason
+        response.headers = CaseInsensitiveDict(headers)
+        response.encoding = get_encoding_from_headers(response.headers)
+        response._content = content  # served whole, as a replayed body is
+        response._content_consumed = True  # type: ignore[attr-defined]  # not in the stubs
+        response.raw = io.BytesIO(content)
+        response.url = url
+        response.request = request
+        response.connection = adapter
+        return response
+
+    def _direct(self, index: int, entry: dict[str, Any]) -> tuple[int, str, dict[str, str], bytes]:
+        cached = self._direct_cache.get(index)
+        if cached is None:
+            played = self._response(index, entry)
+            # urllib3 joins repeated headers with ", ", and requests sees them so
+            headers = {k: ", ".join(v) for k, v in played["headers"].items()}
+            cached = (played["status"]["code"], played["status"]["message"], headers,
+                      played["body"]["string"])
+            self._direct_cache[index] = cached
+        return cached
 
     def _response(self, index: int, entry: dict[str, Any]) -> dict[str, Any]:
         cached = self._responses.get(index)
@@ -477,8 +563,27 @@ def _get_netrc_auth(url: str, raise_errors: bool = False) -> Any:
     return _real_get_netrc_auth(url, raise_errors)
 
 
+_real_adapter_send = HTTPAdapter.send
+
+
+def _adapter_send(adapter: HTTPAdapter, request: requests.PreparedRequest, *args: Any,
+                  **kwargs: Any) -> requests.Response:
+    """``HTTPAdapter.send`` answering from the replaying cassette without urllib3 or vcrpy.
+
+    Building a urllib3 connection and response around a recorded body was most of a replayed
+    request's cost; the answer is the same. What the full path must handle (see
+    :meth:`BundleCassette.direct_response`), recording, and ``ignore`` rules go the usual way.
+    """
+    if _answered_here():
+        response = _active[-1].direct_response(request, adapter)
+        if response is not None:
+            return response
+    return _real_adapter_send(adapter, request, *args, **kwargs)
+
+
 def _build_patchers() -> list[Any]:
     patchers = list(CassettePatcherBuilder(_Current()).build())
+    patchers.append(mock.patch.object(HTTPAdapter, "send", _adapter_send))
     patchers.append(mock.patch.object(requests.Session, "merge_environment_settings",
                                       _merge_environment_settings))
     if _real_get_netrc_auth is not None:  # a module-level helper of requests: patch if present

@@ -123,7 +123,10 @@ def test_ctrl_c_during_teardown_finishes_tearing_down_and_exits_2(
                 "path": "^/routednetwork/", "count": 1}, timeout=5)
         """
     )
-    body = "import os, signal, threading; threading.Timer(0.8, os.kill, (os.getpid(), " \
+    # A run started in the background by a shell inherits SIGINT ignored; a terminal's Ctrl-C
+    # reaches Python's own handler, so the test puts that one back first.
+    body = "import os, signal, threading; signal.signal(signal.SIGINT, " \
+           "signal.default_int_handler); threading.Timer(0.8, os.kill, (os.getpid(), " \
            "signal.SIGINT)).start()"
     project.makepyfile(test_int=NETWORK_AND_DEPLOYMENT.format(body=body) + """
 
