@@ -205,12 +205,22 @@ class Mode(ABC):
         self.settings = settings
         self.run_id = run_id
         self.worker = worker
+        # id(test's config) -> (that config, merged): most tests share one config object
+        self._merged: dict[int, tuple[RecordingConfig, RecordingConfig]] = {}
+        self._scrubbers: dict[tuple[RecordingConfig, tuple[str, ...]], Scrubber] = {}
 
     # -- recordings ----------------------------------------------------------------------------
     def config(self, options: RecordingOptions) -> RecordingConfig:
         """The test's recording config plus the ini keys' scrub rules."""
-        return options.config.merged({"scrub_fields": self.settings.scrub_fields,
-                                      "scrub_patterns": self.settings.scrub_patterns})
+        cached = self._merged.get(id(options.config))
+        if cached is not None and cached[0] is options.config:
+            return cached[1]
+        merged = options.config.merged({"scrub_fields": self.settings.scrub_fields,
+                                        "scrub_patterns": self.settings.scrub_patterns})
+        if len(self._merged) >= 1024:  # a fixture making a new config per test: stay bounded
+            self._merged.clear()
+        self._merged[id(options.config)] = (options.config, merged)
+        return merged
 
     def scrubber(self, options: RecordingOptions) -> Scrubber:
         """The default scrubber plus the user's additions and the run's known secrets."""
@@ -220,7 +230,14 @@ class Mode(ABC):
         # The sandbox's and replay's tokens are not secret, but scrubbing them the same way
         # keeps recordings identical whichever mode made them, and replay matching symmetric.
         secrets += [RAPYUTA_TOKEN, RAPYUTA_PROJECT, REROBOTS_TOKEN, REPLAY_TOKEN]
-        return self.config(options).scrubber(secrets=[s for s in secrets if s])
+        config = self.config(options)
+        key = (config, tuple(s for s in secrets if s))
+        prototype = self._scrubbers.get(key)
+        if prototype is None:
+            if len(self._scrubbers) >= 64:
+                self._scrubbers.clear()
+            prototype = self._scrubbers[key] = config.scrubber(secrets=key[1])
+        return prototype.copy()  # each scope learns its own secrets
 
     def rerecord_command(self, nodeid: str) -> str:
         """How to record ``nodeid`` again (shown in replay errors)."""

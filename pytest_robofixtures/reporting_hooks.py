@@ -6,6 +6,7 @@ Also the xdist plumbing behind the run-wide counts (computed from the run journa
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 import threading
@@ -348,9 +349,14 @@ def _is_infra(exc: BaseException) -> bool:
 
 def _relative(path: Path, root: Path) -> str:
     try:
-        return str(path.resolve().relative_to(root.resolve()))
+        return str(path.resolve().relative_to(_resolved(root)))
     except ValueError:
         return str(path)
+
+
+@functools.lru_cache(maxsize=8)
+def _resolved(root: Path) -> Path:
+    return root.resolve()  # the rootdir of a run: resolved once, not once per test
 
 
 def _html_extras(item: pytest.Item, report: pytest.TestReport, record: Any,

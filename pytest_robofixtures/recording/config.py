@@ -104,8 +104,8 @@ class RecordingConfig:
     @classmethod
     def coerce(cls, value: RecordingConfig | Mapping[str, Any] | None) -> RecordingConfig:
         """A config from a config, a mapping or None (the defaults)."""
-        if value is None:
-            return cls()
+        if value is None or (isinstance(value, Mapping) and not value):
+            return _DEFAULT if cls is RecordingConfig else cls()
         if isinstance(value, RecordingConfig):
             return value
         if isinstance(value, Mapping):
@@ -165,3 +165,7 @@ class RecordingConfig:
     def normalizer(self) -> Normalizer:
         """A new Normalizer with the match rules."""
         return self.configure(Normalizer())
+
+
+#: The default config, built and validated once (frozen, so every test can share it).
+_DEFAULT = RecordingConfig()

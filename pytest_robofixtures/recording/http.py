@@ -13,7 +13,7 @@ import io
 import json
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 from unittest import mock
 from urllib.parse import parse_qsl, urlsplit
 
@@ -271,6 +271,18 @@ class _LazyIndex:
         return [i for i, n in enumerate(self.play_counts) if n == 0]
 
 
+class _DirectAnswer(NamedTuple):
+    """A recorded response as :meth:`BundleCassette.direct_response` serves it."""
+
+    status: int
+    reason: str
+    headers: dict[str, str]
+    encoding: str | None
+    body: bytes
+    needs_full_path: bool  # cookies or a still-encoded body: urllib3 and vcrpy handle those
+    retry_after: bool
+
+
 class BundlePersister:
     """vcrpy persister (its documented extension point) for cassettes that live in a bundle.
 
@@ -317,7 +329,7 @@ class BundleCassette(Cassette):  # type: ignore[misc]  # vcrpy ships no type inf
         self._append_lock = threading.Lock()
         self._index: _LazyIndex | None = None
         self._responses: dict[int, dict[str, Any]] = {}
-        self._direct_cache: dict[int, tuple[int, str, dict[str, str], bytes]] = {}
+        self._direct_cache: dict[int, _DirectAnswer] = {}  # id(entry) -> its answer
         if mode == "replay":
             self._index = _LazyIndex(self)
 
@@ -402,16 +414,13 @@ class BundleCassette(Cassette):  # type: ignore[misc]  # vcrpy ships no type inf
         method = request.method or "GET"
         url = request.url or ""
         retry = adapter.max_retries
+        served: list[_DirectAnswer] = []
 
         def plain(entry: dict[str, Any]) -> bool:
-            resp = entry["response"]
-            headers = {k.lower(): v for k, v in
-                       _headers_as_lists(resp.get("headers") or {}).items()}
-            encoded = [e for e in headers.get("content-encoding", []) if e.lower() != "identity"]
-            if "set-cookie" in headers or encoded:
-                return False
-            return not retry.is_retry(method, int(resp["status"]["code"]),
-                                      "retry-after" in headers)
+            answer = self._direct_answer(entry)
+            served.append(answer)
+            return not answer.needs_full_path and not retry.is_retry(
+                method, answer.status, answer.retry_after)
 
         url_key = self.matcher.url_key(method, url)
         body_form = self.matcher.live_body_form(body)
@@ -420,31 +429,44 @@ class BundleCassette(Cassette):  # type: ignore[misc]  # vcrpy ships no type inf
             return None
         if found is None:
             raise self._mismatch(self.matcher.form_of(url_key, body_form), url)
-        index, entry = found
-        status, reason, headers, content = self._direct(index, entry)
+        answer = served[-1]
         response = requests.Response()
-        response.status_code = status
-        response.reason = reason
-        response.headers = CaseInsensitiveDict(headers)
-        response.encoding = get_encoding_from_headers(response.headers)
-        response._content = content  # served whole, as a replayed body is
+        response.status_code = answer.status
+        response.reason = answer.reason
+        response.headers = CaseInsensitiveDict(answer.headers)
+        response.encoding = answer.encoding
+        response._content = answer.body  # served whole, as a replayed body is
         response._content_consumed = True  # type: ignore[attr-defined]  # not in the stubs
-        response.raw = io.BytesIO(content)
+        response.raw = io.BytesIO(answer.body)
         response.url = url
         response.request = request
         response.connection = adapter
         return response
 
-    def _direct(self, index: int, entry: dict[str, Any]) -> tuple[int, str, dict[str, str], bytes]:
-        cached = self._direct_cache.get(index)
-        if cached is None:
-            played = self._response(index, entry)
+    def _direct_answer(self, entry: dict[str, Any]) -> _DirectAnswer:
+        """What :meth:`direct_response` needs of a recorded response (built once per entry)."""
+        answer = self._direct_cache.get(id(entry))
+        if answer is None:
+            resp = entry["response"]
+            body = self.bundle.decode_body(resp.get("body"))
+            lists = {k: v for k, v in _headers_as_lists(resp.get("headers") or {}).items()
+                     if k.lower() not in ("content-length", "transfer-encoding")}
+            lists["Content-Length"] = [str(len(body))]
             # urllib3 joins repeated headers with ", ", and requests sees them so
-            headers = {k: ", ".join(v) for k, v in played["headers"].items()}
-            cached = (played["status"]["code"], played["status"]["message"], headers,
-                      played["body"]["string"])
-            self._direct_cache[index] = cached
-        return cached
+            headers = {k: ", ".join(v) for k, v in lists.items()}
+            lower = {k.lower(): v for k, v in lists.items()}
+            encoded = [e for e in lower.get("content-encoding", []) if e.lower() != "identity"]
+            answer = _DirectAnswer(
+                status=int(resp["status"]["code"]),
+                reason=str(resp["status"].get("message", "")),
+                headers=headers,
+                encoding=get_encoding_from_headers(CaseInsensitiveDict(headers)),
+                body=body,
+                needs_full_path="set-cookie" in lower or bool(encoded),
+                retry_after="retry-after" in lower,
+            )
+            self._direct_cache[id(entry)] = answer
+        return answer
 
     def _response(self, index: int, entry: dict[str, Any]) -> dict[str, Any]:
         cached = self._responses.get(index)
@@ -581,6 +603,49 @@ def _adapter_send(adapter: HTTPAdapter, request: requests.PreparedRequest, *args
     return _real_adapter_send(adapter, request, *args, **kwargs)
 
 
+class _Swap:
+    """One attribute replaced while cassettes are active, as ``mock.patch.object`` would.
+
+    Only for a plain replacement value, without mock's per-use checks (patches are applied
+    twice per recorded test). Restores the original when the attribute was the target's own,
+    else removes the override (so a class goes back to inheriting it), as ``mock.patch`` does.
+    """
+
+    __slots__ = ("attribute", "getter", "new", "_saved")
+
+    def __init__(self, getter: Callable[[], Any], attribute: str, new: Any) -> None:
+        self.getter = getter
+        self.attribute = attribute
+        self.new = new
+        self._saved: list[tuple[Any, bool, Any]] = []
+
+    @classmethod
+    def of(cls, patcher: Any) -> Any:
+        """A swap doing what ``patcher`` does, or ``patcher`` itself when it does more."""
+        plain = (isinstance(patcher, mock._patch)
+                 and patcher.new is not mock.DEFAULT and not patcher.create
+                 and patcher.spec is None and patcher.spec_set is None
+                 and patcher.autospec is None and patcher.new_callable is None
+                 and not patcher.kwargs and not patcher.additional_patchers)
+        return cls(patcher.getter, patcher.attribute, patcher.new) if plain else patcher
+
+    def __enter__(self) -> None:
+        target = self.getter()
+        own = getattr(target, "__dict__", {})
+        local = self.attribute in own
+        # the target's own value as stored (a staticmethod stays one when put back)
+        original = own[self.attribute] if local else getattr(target, self.attribute)
+        self._saved.append((target, local, original))
+        setattr(target, self.attribute, self.new)
+
+    def __exit__(self, *exc: object) -> None:
+        target, local, original = self._saved.pop()
+        if local:
+            setattr(target, self.attribute, original)
+        else:
+            delattr(target, self.attribute)
+
+
 def _build_patchers() -> list[Any]:
     patchers = list(CassettePatcherBuilder(_Current()).build())
     patchers.append(mock.patch.object(HTTPAdapter, "send", _adapter_send))
@@ -588,7 +653,7 @@ def _build_patchers() -> list[Any]:
                                       _merge_environment_settings))
     if _real_get_netrc_auth is not None:  # a module-level helper of requests: patch if present
         patchers.append(mock.patch.object(requests.sessions, "get_netrc_auth", _get_netrc_auth))
-    return patchers
+    return [_Swap.of(p) for p in patchers]
 
 
 @contextlib.contextmanager

@@ -37,6 +37,9 @@ def compile_json_path(path: str) -> JSONPath:
         raise ValueError(f"invalid JSON path {path!r}: {exc}") from None
 
 
+_DEFAULT_NORMALIZED = frozenset(_norm_field(f) for f in DEFAULT_VOLATILE_FIELDS)
+
+
 @dataclass
 class Normalizer:
     """Makes request data comparable: volatile fields and client-made uuids become placeholders.
@@ -56,7 +59,8 @@ class Normalizer:
     body_hooks: list[Callable[[Any], Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._fields = {_norm_field(f) for f in self.volatile_fields}
+        self._fields = (set(_DEFAULT_NORMALIZED) if self.volatile_fields is DEFAULT_VOLATILE_FIELDS
+                        else {_norm_field(f) for f in self.volatile_fields})
         self._paths = [compile_json_path(p) for p in self.ignore_paths]
 
     def extend(self, fields: Iterable[str]) -> None:

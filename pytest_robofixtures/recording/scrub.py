@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 import re
@@ -92,6 +93,18 @@ class Scrubber:
         self._literal_re: re.Pattern[str] | None = None
         for s in secrets:
             self.add_secret(s)
+
+    def copy(self) -> Scrubber:
+        """An independent scrubber with the same rules and secrets (cheaper than building one).
+
+        What a scrubber learns later (secrets met in headers, numbering) stays with the copy.
+        """
+        twin = copy.copy(self)
+        twin.hooks = list(self.hooks)
+        twin._numbers = None
+        twin._variant_of = dict(self._variant_of)
+        twin._secrets = set(self._secrets)
+        return twin  # fields, headers, query params and patterns are never changed after init
 
     # -- known literal secrets --------------------------------------------------------------
     def add_secret(self, value: str | None) -> None:

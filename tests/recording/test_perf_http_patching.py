@@ -79,6 +79,27 @@ def test_patches_are_built_once_and_removed_after_the_last_cassette(
     assert built[0] is not None and built[0] is built[1]
 
 
+def test_every_patched_attribute_comes_back_exactly_as_it_was(
+    tmp_path: Path, demo: SimServer
+) -> None:
+    import urllib3.connectionpool as pools
+
+    path = record(tmp_path, demo, "test_restore", 1)
+    watched = [http.client, pools, pools.HTTPConnectionPool, pools.HTTPSConnectionPool,
+               requests.adapters.HTTPAdapter, requests.Session, requests.sessions]
+    before = [dict(vars(obj)) for obj in watched]
+    # _get_conn is inherited by the HTTPS pool: patched there, it must be removed, not copied
+    assert "_get_conn" not in vars(pools.HTTPSConnectionPool)
+    rep = Recorder.open(path, "replay", RERECORD, Scrubber(secrets=[TOKEN]))
+    with rep.http():
+        assert "_get_conn" in vars(pools.HTTPSConnectionPool)
+        assert requests.adapters.HTTPAdapter.send is not before[4]["send"]
+    after = [dict(vars(obj)) for obj in watched]
+    for obj, was, now in zip(watched, before, after):
+        changed = {k for k in was.keys() | now.keys() if was.get(k) is not now.get(k)}
+        assert not changed, f"{obj}: {sorted(changed)} not restored"
+
+
 def test_nested_cassettes_answer_innermost_first_then_the_outer_again(
     tmp_path: Path, demo: SimServer
 ) -> None:

@@ -144,3 +144,18 @@ def test_every_file_in_the_bundle_is_scanned(tmp_path: Path, demo: SimServer) ->
     path = record_everything(tmp_path, demo)
     assert {p.name for p in all_files(path)} == {"recording.yaml"}
     assert not re.search(r"BEGIN [A-Z ]*PRIVATE KEY", (path / "recording.yaml").read_text())
+
+
+def test_a_copy_scrubs_the_same_and_learns_on_its_own() -> None:
+    original = Scrubber(secrets=["tok-AAAA-1111"], fields=["robot_code"])
+    first, second = original.copy(), original.copy()
+    first.add_secret("learned-BBBB-2222")
+    text = "tok-AAAA-1111 and learned-BBBB-2222"
+    assert first.text(text) == "<scrubbed> and <scrubbed>"
+    assert second.text(text) == "<scrubbed> and learned-BBBB-2222"
+    assert original.text(text) == "<scrubbed> and learned-BBBB-2222"
+    scrubbed = second.data({"robot_code": "x", "name": "n"})
+    assert scrubbed == {"robot_code": "<scrubbed>", "name": "n"}
+    with first.numbering():
+        assert first.text(text) == "<scrubbed:1> and <scrubbed:2>"
+    assert second.text("tok-AAAA-1111") == "<scrubbed>"
