@@ -1,7 +1,9 @@
 """How soon after a resource becomes ready does the poller notice, and at how many GETs?
 
-Ours (``common.polling.poll`` with ``Backoff.for_interval``) against the official SDKs'
-fixed-interval polling, over every band of waits, on a virtual clock (no real sleeping):
+Ours (``common.polling.poll`` with ``Backoff.for_interval``: the schedule every client polls a
+real service with in ``--robo-live``, where the hint is the same wait's time in the test's
+previous recording, ``clock.ready``) against the official SDKs' fixed-interval polling, over
+every band of waits, on a virtual clock (no real sleeping):
 
 - the SDK intervals are read from the installed sources: rapyuta-io's
   ``poll_routed_network_till_ready`` and ``poll_deployment_till_ready`` defaults (5 s, 6 s) and

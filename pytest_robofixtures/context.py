@@ -54,6 +54,8 @@ class Scope(Protocol):
     recorder: Recorder
     #: True when resources are really created (live or sim), False in replay
     provisions: bool
+    #: expected seconds of each wait, from the previous recording ("routed_network #1": 12.3)
+    ready_hints: dict[str, float]
 
     @property
     def clock(self) -> Clock:

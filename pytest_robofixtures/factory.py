@@ -89,6 +89,7 @@ class Robo:
         self.delegate: Robo | None = None
         #: the client objects of the resources created here, by id (teardown uses them)
         self.handles: dict[str, Any] = {}
+        self._wait_counts: dict[str, int] = {}  # waits so far per kind (the hints' keys)
 
     # -- bookkeeping ---------------------------------------------------------------------------
     @property
@@ -123,16 +124,30 @@ class Robo:
         return changed
 
     @contextlib.contextmanager
-    def waiting(self, label: str) -> Iterator[None]:
-        """Count the time spent in the block as waiting (report and summary)."""
+    def waiting(self, label: str) -> Iterator[float | None]:
+        """Count the time spent in the block as waiting (report and summary).
+
+        Yields the hint for the wait: how long the same wait (the same kind, in the same
+        order) took when this test's recording was last made, or None. A wait that ends well
+        is kept in the new recording's clock line, the hint of the next run.
+        """
+        words = label.split()
+        kind = words[0] + (f" {words[-1]}" if len(words) > 2 else "")  # e.g. "x name cam"
+        self._wait_counts[kind] = n = self._wait_counts.get(kind, 0) + 1
+        key = f"{kind} #{n}"
         start = self.clock.monotonic()
+        ok = False
         try:
-            yield
+            yield self.scope.ready_hints.get(key)
+            ok = True
         finally:
             spent = self.clock.monotonic() - start
             self.record.waited += spent
             self.record.waits.append((label, start - self._start, spent))
             self.ctx.stats.waited += spent
+            if ok and self.scope.provisions:
+                ready = self.recorder.bundle.clock.setdefault("ready", {})
+                ready[key] = round(spent, 3)
 
     def timeout(self, timeout: float | None) -> float:
         """A resource's timeout, or ``--robo-timeout``."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -19,8 +20,17 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .common.clock import Clock, VirtualClock
+from .common.polling import Backoff, PollPolicy
 from .context import Credentials
-from .recording import RECORDING_FILE, Recorder, Scrubber, network_guard, recording_path
+from .recording import (
+    RECORDING_FILE,
+    Bundle,
+    Recorder,
+    RecordingError,
+    Scrubber,
+    network_guard,
+    recording_path,
+)
 from .recording.config import RecordingConfig
 from .settings import MissingCredential, RecordMode, RoboSettings, Target, credential
 
@@ -58,6 +68,7 @@ class ModeScope(ABC):
 
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
+        self.ready_hints: dict[str, float] = {}
 
     @property
     def clock(self) -> Clock:
@@ -150,6 +161,8 @@ class LiveScope(ModeScope):
         self.drift = drift
         for name, url in mode.public_endpoints().items():
             recorder.set_endpoint(name, url)
+        # Read before anything is written: this run may replace the recording.
+        self.ready_hints = read_ready_hints(recorder.path)
 
     def credentials(self) -> Credentials:
         return self.mode.credentials()
@@ -183,6 +196,24 @@ class LiveScope(ModeScope):
         report = self.recorder.close()
         return ScopeResult(path, report.path if report.written else None)
 
+
+
+def read_ready_hints(path: Path) -> dict[str, float]:
+    """How long each wait took when the recording at ``path`` was made ({} if unknown).
+
+    Only a hint: a missing, old or unreadable recording gives none, never an error.
+    """
+    if not path.is_file():
+        return {}
+    try:
+        ready = Bundle.load(path.parent, "").clock.get("ready")
+    except RecordingError:
+        return {}
+    if not isinstance(ready, dict):
+        return {}
+    return {str(k): float(v) for k, v in ready.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            and v > 0}
 
 
 def save_failed_attempt(recorder: Recorder) -> Path:
@@ -269,6 +300,10 @@ class Mode(ABC):
         return ReplayScope(recorder, self.settings, hosts)
 
     # -- run-wide ------------------------------------------------------------------------------
+    def poll_policy(self) -> PollPolicy:
+        """How clients poll when a wait gives no schedule: densely (replayed answers are free)."""
+        return Backoff.dense
+
     def run_guard(self) -> contextlib.AbstractContextManager[None]:
         """A guard around the whole run (``--robo-block-network`` in replay); else nothing."""
         return contextlib.nullcontext()
@@ -307,6 +342,10 @@ class LiveMode(Mode):
 
     def rerecord_command(self, nodeid: str) -> str:
         return f"pytest '{nodeid}' {self.flag}"
+
+    def poll_policy(self) -> PollPolicy:
+        """A real service is polled no harder than its SDK polls it (plus hints, see Robo)."""
+        return Backoff.for_interval
 
     def _open(self, path: Path, command: str, metadata: dict[str, Any],
               options: RecordingOptions) -> ModeScope:
@@ -356,6 +395,10 @@ class SimMode(LiveMode):
     label = "sim"
     flag = "--robo-sim"
     sandboxed = True
+
+    def poll_policy(self) -> PollPolicy:
+        """The embedded sandbox answers on loopback for free: poll it densely."""
+        return Backoff.dense
 
     def __init__(self, settings: RoboSettings, run_id: str, worker: str,
                  shared: dict[str, Any] | None = None,

@@ -7,6 +7,7 @@ mode is an object (:mod:`.modes`); one test's life is :mod:`.lifecycle`; reports
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import types
 from collections.abc import Generator, Iterator
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from . import hookspecs, reporting_hooks
+from .common.polling import use_poll_policy
 from .factory import Robo
 from .kinds import builtin_registry
 from .kinds.base import Kind, Registry
@@ -64,6 +66,10 @@ def pytest_configure(config: pytest.Config) -> None:
         kwargs={"config": config, "settings": session.settings, "registry": registry})
     if session.mode.live:
         config.stash[_SIGTERM_KEY] = _sigterm_as_interrupt()
+    # How clients poll for the whole run: SDK-like against real services, dense otherwise.
+    policy = contextlib.ExitStack()
+    policy.enter_context(use_poll_policy(session.mode.poll_policy()))
+    config.add_cleanup(policy.close)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -5,12 +5,19 @@ milliseconds, so a resource that becomes ready quickly is seen quickly, and a lo
 costs few requests.
 
 With a ``hint`` (the expected time-to-ready, e.g. from the previous recording of the same test)
-the poller sleeps through most of it and then polls densely around the hint, so a long wait is
-noticed within a fraction of a second at no more requests than the SDK's fixed interval.
+the poller sleeps through most of it (still looking in now and then, in case this time is
+quicker) and then polls densely around the hint, so a long wait is noticed within a fraction of
+a second at no more requests than the SDK's fixed interval.
+
+Which schedule a client uses when none is passed is the *poll policy*
+(:func:`default_backoff`): :meth:`Backoff.for_interval` of the SDK's interval, as frugal as the
+SDK against a real service; :func:`use_poll_policy` changes it inside a block (the plugin polls
+its embedded sandbox and replays densely, where requests cost nothing).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -39,7 +46,10 @@ class Backoff:
     #: of that window) until ``(1 + hint_spread) * hint``, then backs off as without a hint, so
     #: a hint that is too short costs little; one that is too long is slept through.
     hint_spread: float = 0.1
-    hint_step: float = 0.16
+    hint_step: float = 0.2
+    #: While sleeping toward a hint, look at least every ``hint_guard * cap`` seconds, so a
+    #: hint that is too long costs about the SDK's overshoot, not the hint's whole error.
+    hint_guard: float = 6.0
 
     @classmethod
     def for_interval(cls, interval: float) -> Backoff:
@@ -54,6 +64,17 @@ class Backoff:
         return cls(initial=min(0.75, interval / 6), factor=2.0, cap=0.85 * interval,
                    proportion=1.0)
 
+    @classmethod
+    def dense(cls, interval: float) -> Backoff:
+        """Polls from 50 ms apart, backing off to ``interval``.
+
+        For services that cost nothing to ask (the embedded sandbox, replay), where noticing
+        at once matters more than load.
+        """
+        if not interval > 0 or not math.isfinite(interval):
+            raise ValueError(f"interval must be a finite number > 0, not {interval!r}")
+        return cls(initial=min(0.05, interval), factor=1.6, cap=interval)
+
     def next_delay(self, previous: float | None, elapsed: float,
                    hint: float | None = None) -> float:
         """The delay after ``previous`` (None for the first) once ``elapsed`` seconds passed.
@@ -62,8 +83,9 @@ class Backoff:
         """
         if hint is not None and hint > 0 and math.isfinite(hint):
             lead = (1 - self.hint_spread) * hint
-            if elapsed < lead:
-                return lead - elapsed  # sleep most of the expected wait in one go
+            if elapsed < lead:  # sleep most of the expected wait, looking in now and then
+                guard = self.hint_guard * self.cap
+                return min(lead - elapsed, guard) if guard > 0 else lead - elapsed
             step = min(self.hint_step * self.cap, self.hint_spread * hint / 2)
             beyond = elapsed - (1 + self.hint_spread) * hint
             if beyond <= 0:
@@ -81,6 +103,28 @@ class Backoff:
             delay = self.next_delay(delay, elapsed, hint)
             elapsed += delay
             yield delay
+
+
+#: An SDK's fixed polling interval (seconds) -> the schedule to poll with instead.
+PollPolicy = Callable[[float], Backoff]
+_policy: PollPolicy = Backoff.for_interval
+
+
+def default_backoff(interval: float) -> Backoff:
+    """The schedule clients poll with, for a wait the SDK would poll every ``interval`` s."""
+    return _policy(interval)
+
+
+@contextlib.contextmanager
+def use_poll_policy(policy: PollPolicy) -> Iterator[PollPolicy]:
+    """Make ``policy`` the poll policy inside the block (e.g. ``Backoff.dense``)."""
+    global _policy
+    previous = _policy
+    _policy = policy
+    try:
+        yield policy
+    finally:
+        _policy = previous
 
 
 @dataclass

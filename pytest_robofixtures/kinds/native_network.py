@@ -106,9 +106,9 @@ def create_native_network(
                                               lambda n: n.guid, spec),
         adopt=client.get_native_network,
     )
-    with robo.waiting(label):
+    with robo.waiting(label) as hint:
         network.poll_native_network_till_ready(
-            timeout=robo.timeout(timeout), on_change=robo.on_change(label)
+            timeout=robo.timeout(timeout), on_change=robo.on_change(label), hint=hint
         )
     network.refresh()
     robo.event(label, "ready")

@@ -157,9 +157,9 @@ def deploy(
             package.provision, on_created, lambda d: d.get("deploymentId"), dep_name, config),
         adopt=robo.rapyuta.get_deployment, parents=parents,
     )
-    with robo.waiting(label):
+    with robo.waiting(label) as hint:
         deployment.poll_deployment_till_ready(
-            timeout=robo.timeout(timeout), on_change=robo.on_change(label)
+            timeout=robo.timeout(timeout), on_change=robo.on_change(label), hint=hint
         )
     deployment.refresh()
     robo.event(label, "running")

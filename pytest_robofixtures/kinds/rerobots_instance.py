@@ -209,8 +209,9 @@ def rent(
                              "workspace_types": list(workspace_types or []), "tried": tried}
     instance = robo.create(INSTANCE, name, label, create, adopt, extra=extra)
     label = f"rerobots {instance.id[:8]}"
-    with robo.waiting(label):
-        instance.wait_until_ready(timeout=robo.timeout(timeout), on_change=robo.on_change(label))
+    with robo.waiting(label) as hint:
+        instance.wait_until_ready(timeout=robo.timeout(timeout), on_change=robo.on_change(label),
+                                  hint=hint)
     robo.event(label, "READY")
     for addon in addons:
         # Waited until active (with its URLs, for mistyproxy) before the test starts.

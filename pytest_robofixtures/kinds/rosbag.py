@@ -241,11 +241,11 @@ def start_rosbag_job(
             raise RuntimeError(f"{label} is {_status(current)} instead of recording")
         return current
 
-    with robo.waiting(label):
+    with robo.waiting(label) as hint:
         try:
             job = poll(fetch, lambda j: _status(j) == "Running", timeout=robo.timeout(timeout),
                        what=label, describe=_status, clock=robo.clock,
-                       on_change=robo.on_change(label)).value
+                       on_change=robo.on_change(label), hint=hint).value
         except PollTimeout as exc:
             raise TimeoutError(f"{label} is not recording after {exc.elapsed:.0f}s "
                                f"(last status {_status(exc.last)})") from None

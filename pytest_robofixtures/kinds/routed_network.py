@@ -94,9 +94,9 @@ def create_routed_network(
         raise ValueError(f"runtime must be 'cloud' or 'device', got {runtime!r}")
     network = robo.create(ROUTED_NETWORK, full_name, label, create,
                           adopt=client.get_routed_network)
-    with robo.waiting(label):
+    with robo.waiting(label) as hint:
         network.poll_routed_network_till_ready(
-            timeout=robo.timeout(timeout), on_change=robo.on_change(label)
+            timeout=robo.timeout(timeout), on_change=robo.on_change(label), hint=hint
         )
     network.refresh()
     robo.event(label, "ready")

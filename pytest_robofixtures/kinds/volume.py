@@ -77,9 +77,9 @@ def create_volume(robo: Robo, name: str | None = None, capacity: int = 4,
                                               full_name, size, kind),
         adopt=client.get_volume_instance,
     )
-    with robo.waiting(label):
+    with robo.waiting(label) as hint:
         volume.poll_deployment_till_ready(
-            timeout=robo.timeout(timeout), on_change=robo.on_change(label)
+            timeout=robo.timeout(timeout), on_change=robo.on_change(label), hint=hint
         )
     volume.refresh()
     robo.event(label, "ready")

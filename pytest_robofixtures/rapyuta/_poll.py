@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..common.clock import Clock
-from ..common.polling import Backoff, PollTimeout, poll
+from ..common.polling import Backoff, PollTimeout, default_backoff, poll
 from .errors import DeploymentNotRunningException, InvalidParameterException, RetriesExhausted
 
 READY_STATUSES = frozenset({"Running", "Available", "Released"})
@@ -55,8 +55,15 @@ def poll_till_ready(
     clock: Clock,
     ready_phases: Iterable[str] = (),
     on_change: OnChange | None = None,
+    hint: float | None = None,
+    backoff: Backoff | None = None,
 ) -> Any:
-    """Poll ``fetch`` until ready; ``sleep_interval`` caps the backoff, the timeout bounds it."""
+    """Poll ``fetch`` until ready; the timeout bounds it.
+
+    The schedule is ``backoff``, else the poll policy's for ``sleep_interval`` (see
+    :func:`~pytest_robofixtures.common.polling.default_backoff`); ``hint`` is the expected
+    time-to-ready in seconds, if known.
+    """
     if not isinstance(retry_count, int) or retry_count <= 0:
         raise InvalidParameterException(f"retry_count must be a positive int; got {retry_count!r}")
     if isinstance(sleep_interval, bool) or not isinstance(sleep_interval, (int, float)) \
@@ -67,10 +74,11 @@ def poll_till_ready(
     interval = float(sleep_interval) or MIN_INTERVAL
     limit = float(timeout) if timeout is not None else retry_count * interval
     phases = [str(p) for p in ready_phases]
-    backoff = Backoff(initial=min(MIN_INTERVAL, interval), factor=1.6, cap=interval)
+    schedule = backoff or default_backoff(interval)
     try:
         result = poll(fetch, lambda s: is_ready(s, phases), timeout=limit, what=what,
-                      describe=describe, clock=clock, backoff=backoff, on_change=on_change)
+                      describe=describe, clock=clock, backoff=schedule, on_change=on_change,
+                      hint=hint)
     except PollTimeout as exc:
         raise RetriesExhausted(
             f"Retries exhausted: waited {exc.elapsed:.1f}s ({exc.polls} polls, timeout "

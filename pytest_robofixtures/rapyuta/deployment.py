@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from ..common.polling import Backoff
 from ._model import ObjDict, require_str
 from ._poll import OnChange, poll_till_ready
 from .errors import APIError, ServiceBindingError
@@ -54,10 +55,12 @@ class Deployment(ObjDict):
         *,
         timeout: float | None = None,
         on_change: OnChange | None = None,
+        hint: float | None = None,
+        backoff: Backoff | None = None,
     ) -> DeploymentStatus:
         """Wait until phase Succeeded and status Running (or a phase in ``ready_phases``).
 
-        Adaptive: polls start fast and back off up to ``sleep_interval`` (0 means 50 ms); gives
+        Adaptive: polls start sooner and end under ``sleep_interval`` (0 means 50 ms); gives
         up after ``timeout`` (default ``retry_count * sleep_interval``) with RetriesExhausted,
         and raises DeploymentNotRunningException as soon as the deployment fails. Returns the
         last status and updates this object with it.
@@ -66,6 +69,7 @@ class Deployment(ObjDict):
             self.get_status, what=f"deployment {self.get('name')!r} ({self._id})",
             retry_count=retry_count, sleep_interval=sleep_interval, timeout=timeout,
             clock=self._rest.clock, ready_phases=ready_phases or (), on_change=on_change,
+            hint=hint, backoff=backoff,
         )
         self.update(status)
         return status

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..common.polling import Backoff
 from ._model import ObjDict
 from ._poll import OnChange, poll_till_ready
 from .common_models import InternalDeploymentStatus
@@ -218,17 +219,18 @@ class NativeNetwork(ObjDict):
     def poll_native_network_till_ready(
         self, retry_count: int = 120, sleep_interval: float = 5, *,
         timeout: float | None = None, on_change: OnChange | None = None,
+        hint: float | None = None, backoff: Backoff | None = None,
     ) -> NativeNetwork:
         """Wait until phase Succeeded and status Running; returns this object, refreshed.
 
-        Adaptive like every poller here: ``sleep_interval`` caps the backoff and
+        Adaptive like every poller here: ``sleep_interval`` shapes the schedule and
         ``retry_count * sleep_interval`` is the default ``timeout``. Raises
         DeploymentNotRunningException as soon as the network fails, RetriesExhausted on timeout.
         """
         status = poll_till_ready(
             self.get_status, what=f"native network {self.name!r} ({self.guid})",
             retry_count=retry_count, sleep_interval=sleep_interval, timeout=timeout,
-            clock=self._client().clock, on_change=on_change)
+            clock=self._client().clock, on_change=on_change, hint=hint, backoff=backoff)
         self.internal_deployment_status = InternalDeploymentStatus(
             status.phase, status.status, status.error_code)
         return self

@@ -6,6 +6,7 @@ import enum
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from ..common.polling import Backoff
 from ._model import ObjDict, require_str
 from ._poll import OnChange, poll_till_ready
 from .deployment import VOLUME_PACKAGE_ID, Deployment
@@ -80,12 +81,15 @@ class VolumeInstance(Deployment):
         *,
         timeout: float | None = None,
         on_change: OnChange | None = None,
+        hint: float | None = None,
+        backoff: Backoff | None = None,
     ) -> VolumeInstanceStatus:
         """Wait until the volume is ready (adaptive, bounded by ``timeout``; see Deployment)."""
         status: VolumeInstanceStatus = poll_till_ready(
             self.get_status, what=f"volume {self.get('name')!r} ({self._id})",
             retry_count=retry_count, sleep_interval=sleep_interval, timeout=timeout,
-            clock=self._rest.clock, ready_phases=ready_phases or (), on_change=on_change)
+            clock=self._rest.clock, ready_phases=ready_phases or (), on_change=on_change,
+            hint=hint, backoff=backoff)
         self.update(status)
         return status
 

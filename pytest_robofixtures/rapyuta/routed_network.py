@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING, Any
 
+from ..common.polling import Backoff
 from ._model import ObjDict, require_str
 from ._poll import OnChange, poll_till_ready
 from .common_models import InternalDeploymentStatus
@@ -131,10 +132,13 @@ class RoutedNetwork(ObjDict):
         *,
         timeout: float | None = None,
         on_change: OnChange | None = None,
+        hint: float | None = None,
+        backoff: Backoff | None = None,
     ) -> RoutedNetwork:
         """Wait until phase Succeeded and status Running; adaptive, bounded by ``timeout``.
 
-        ``sleep_interval`` is the cap of the backoff (0, as the SDK allows, means 50 ms) and
+        ``sleep_interval`` is the SDK's interval the schedule is made from (0, as the SDK
+        allows, means 50 ms), ``hint`` the expected time-to-ready, if known, and
         ``retry_count * sleep_interval`` the default timeout. Unlike the SDK the object is
         refreshed with the final state.
         """
@@ -142,7 +146,7 @@ class RoutedNetwork(ObjDict):
         status = poll_till_ready(
             self.get_status, what=f"routed network {name!r} ({self.get('guid')})",
             retry_count=retry_count, sleep_interval=sleep_interval, timeout=timeout,
-            clock=self._rest.clock, on_change=on_change,
+            clock=self._rest.clock, on_change=on_change, hint=hint, backoff=backoff,
         )
         self["internalDeploymentStatus"] = InternalDeploymentStatus(
             {k: v for k, v in status.items() if k != "errors"})

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..common.clock import Clock, default_clock
-from ..common.polling import Backoff, PollTimeout, poll
+from ..common.polling import Backoff, PollTimeout, default_backoff, poll
 from ..common.transports import SSHSession
 from .api import APIClient
 from .camera import Camera, Frame
@@ -43,6 +43,8 @@ StatusCallback = Callable[[str, float], None]
 
 #: The add-ons an instance can have (``activate_addon`` / ``wait_for_addon`` take these names).
 ADDONS = ("cam", "mistyproxy", "drive", "vnc")
+#: The rerobots CLI's ``isready`` loop sleeps 1 s: our schedules are made from it.
+SDK_POLL_INTERVAL = 1.0
 ADDON_ACTIVE = "active"
 ADDON_NOTFOUND = "notfound"
 
@@ -308,6 +310,7 @@ class Instance:
         what: str,
         on_change: StatusCallback | None,
         backoff: Backoff | None,
+        hint: float | None = None,
     ) -> str:
         try:
             result = poll(
@@ -317,8 +320,9 @@ class Instance:
                 what=f"instance {self._id} to be {what}",
                 describe=str,
                 clock=self.clock,
-                backoff=backoff,
+                backoff=backoff or default_backoff(SDK_POLL_INTERVAL),
                 on_change=on_change,
+                hint=hint,
             )
         except PollTimeout as exc:
             raise WaitTimeout(
@@ -332,14 +336,16 @@ class Instance:
         *,
         on_change: StatusCallback | None = None,
         backoff: Backoff | None = None,
+        hint: float | None = None,
     ) -> dict[str, Any]:
         """Poll until READY and return the details; INIT_FAIL or termination raise at once.
 
-        ``on_change(status, elapsed)`` is called for each new status (for timelines).
+        ``on_change(status, elapsed)`` is called for each new status (for timelines);
+        ``hint`` is the expected time-to-ready in seconds, if known.
         """
         status = self._wait(
             lambda s: s != INIT,
-            timeout=timeout, what=READY, on_change=on_change, backoff=backoff,
+            timeout=timeout, what=READY, on_change=on_change, backoff=backoff, hint=hint,
         )
         if status == INIT_FAIL:
             raise InstanceInitFailed(
@@ -416,7 +422,7 @@ class Instance:
                 + (" with its proxy urls" if addon == "mistyproxy" else ""),
                 describe=lambda p: _describe_addon(addon, p),
                 clock=self.clock,
-                backoff=backoff,
+                backoff=backoff or default_backoff(SDK_POLL_INTERVAL),
                 on_change=changed,
             )
         except PollTimeout as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
@@ -87,10 +89,36 @@ def test_a_short_hint_falls_back_to_backing_off() -> None:
     assert polls <= 1.5 * _sdk(300.0, 5.0)[1], "no worse than without a hint"
 
 
-def test_a_long_hint_is_slept_through_up_to_its_lead() -> None:
-    lag, polls = _wait(100.0, Backoff.for_interval(5.0), hint=200.0)
+def test_a_hint_too_long_costs_one_guard_interval_not_the_whole_error() -> None:
+    backoff = Backoff.for_interval(5.0)
+    guard = backoff.hint_guard * backoff.cap
+    lag, polls = _wait(100.0, backoff, hint=200.0)
+    assert 0 <= lag <= guard + 1e-9  # a look-in every guard seconds notices it
+    assert polls == 1 + -(-100.0 // guard)  # the start, then one look-in per guard interval
+
+
+def test_without_a_guard_a_long_hint_is_slept_through_up_to_its_lead() -> None:
+    lag, polls = _wait(100.0, Backoff(hint_guard=0), hint=200.0)
     assert lag == pytest.approx(0.9 * 200.0 - 100.0)
     assert polls == 2  # one at the start, one after the long sleep
+
+
+def test_outside_the_plugin_clients_poll_like_the_sdk() -> None:
+    # (this test run itself is in replay mode, where the plugin polls densely)
+    code = ("from pytest_robofixtures.common.polling import Backoff, default_backoff\n"
+            "assert default_backoff(5.0) == Backoff.for_interval(5.0)")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_use_poll_policy_changes_the_schedule_inside_the_block_only() -> None:
+    from pytest_robofixtures.common.polling import default_backoff, use_poll_policy
+
+    with use_poll_policy(Backoff.for_interval):
+        assert default_backoff(5.0) == Backoff.for_interval(5.0)
+        with use_poll_policy(Backoff.dense):
+            assert default_backoff(5.0) == Backoff.dense(5.0)
+            assert default_backoff(5.0).initial == 0.05
+        assert default_backoff(6.0) == Backoff.for_interval(6.0)
 
 
 @pytest.mark.parametrize("interval", [1.0, 5.0, 6.0])
