@@ -278,9 +278,10 @@ def measure(quick: bool = False) -> dict[str, Any]:
         os.environ["ROBOFIXTURES_CACHE_DIR"] = str(tmp / "cache")
         try:
             loads = [bench_load(tmp, n, repeat, quick) for n in (1000, 10000)]
-            request = {n: bench_request(tmp, n, repeat, 200 if n < 1000 else 50)
+            # more rounds than the loads: a round of requests is short, so noise weighs more
+            request = {n: bench_request(tmp, n, repeat + 4, 200 if n < 1000 else 100)
                        for n in (20, 1000)}
-            per_test = bench_per_test(tmp, 3 if quick else 5)
+            per_test = bench_per_test(tmp, 3 if quick else 7)
         finally:
             if saved is None:
                 os.environ.pop("ROBOFIXTURES_CACHE_DIR", None)
