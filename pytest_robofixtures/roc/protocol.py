@@ -272,6 +272,9 @@ def sanitize(value: Any) -> Any:
 _encoder = json.JSONEncoder(separators=(",", ":"), allow_nan=False, default=_default)
 # orjson already writes non-finite floats as null (our policy) and is ~8x faster than json.
 _ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS
+# For hot paths that call orjson themselves (falling back to :func:`dumps` on TypeError).
+ORJSON_OPTIONS = _ORJSON_OPTIONS
+json_default = _default
 
 
 def dumps(value: Any) -> bytes:

@@ -10,21 +10,28 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from ..protocol import (
     INTERNAL_ERROR,
     INVALID_PARAMS,
     INVALID_REQUEST,
     METHOD_NOT_FOUND,
+    ORJSON_OPTIONS,
     PARSE_ERROR,
     REMOTE_EXCEPTION,
     dumps,
     error_response,
+    json_default,
     loads,
     split_params,
 )
 
 _HOST = _socket.gethostname()
 _NO_PARAMS: list[Any] = []
+_orjson_loads = orjson.loads
+_orjson_dumps = orjson.dumps
+_JSONDecodeError = orjson.JSONDecodeError
 
 
 class _CallError(Exception):
@@ -195,10 +202,11 @@ class ObjectDispatcher:
                                  {"type": "TypeError", "signature": str(sig)}) from None
 
     def _is_plain_method(self, name: str) -> bool:
-        """True if ``name`` is a plain function on the object's class (cached per name)."""
+        """True if ``name`` is a public plain function on the object's class (cached per name)."""
         ok = self._plain.get(name)
         if ok is None:
-            static = inspect.getattr_static(type(self.obj), name, None)
+            static = inspect.getattr_static(type(self.obj), name, None) if (
+                name.isidentifier() and name[0] != "_") else None
             ok = isinstance(static, types.FunctionType) and not hasattr(static, "__wrapped__")
             if len(self._plain) < 1024:
                 self._plain[name] = ok
@@ -207,10 +215,13 @@ class ObjectDispatcher:
     def handle(self, body: bytes) -> bytes:
         """Execute one JSON-RPC request body and return the JSON-RPC response body."""
         try:
-            msg = loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            return dumps(error_response(None, PARSE_ERROR, f"parse error: {exc}",
-                                        {"type": "ValueError"}))
+            msg = _orjson_loads(body)
+        except _JSONDecodeError:
+            try:
+                msg = loads(body)  # NaN, big numbers: the lenient decoder
+            except (ValueError, UnicodeDecodeError) as exc:
+                return dumps(error_response(None, PARSE_ERROR, f"parse error: {exc}",
+                                            {"type": "ValueError"}))
         # Fast path: a positional call of a plain method, the common case. Same answers as
         # the general path below, with fewer checks to make (they are implied).
         if type(msg) is dict:
@@ -218,8 +229,8 @@ class ObjectDispatcher:
             rid = msg.get("id")
             params = msg.get("params", _NO_PARAMS)
             if (type(method) is str and type(rid) is int and type(params) is list
-                    and msg.get("jsonrpc") == "2.0" and method.isidentifier()
-                    and method[0] != "_" and self._is_plain_method(method)
+                    and msg.get("jsonrpc") == "2.0"
+                    and (self._plain.get(method) or self._is_plain_method(method))
                     and (self._instance_dict is None or method not in self._instance_dict)):
                 fn = getattr(self.obj, method)
                 try:
@@ -234,7 +245,11 @@ class ObjectDispatcher:
                     return dumps(error_response(rid, exc.code, exc.message, exc.data))
                 except Exception as exc:
                     return self._remote_exception(rid, exc)
-                return self._result(rid, result)
+                try:  # protocol.dumps, minus a call: orjson first, the rest on TypeError
+                    return _orjson_dumps({"jsonrpc": "2.0", "id": rid, "result": result},
+                                         default=json_default, option=ORJSON_OPTIONS)
+                except TypeError:
+                    return self._result(rid, result)
         return self._handle_decoded(msg)
 
     def _remote_exception(self, rid: Any, exc: Exception) -> bytes:
