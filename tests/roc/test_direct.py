@@ -257,3 +257,80 @@ def test_unreachable_direct_endpoint_falls_back_to_the_broker(endpoints, client)
     finally:
         th.join(5)
         w.close(0)
+
+
+def test_odd_direct_replies_are_decoded_mapped_or_discarded(endpoints):
+    """A hand-made direct peer: lenient JSON, an error without id, and a stale id."""
+    import json
+    import math
+    import threading
+    import time
+
+    from pytest_robofixtures.roc import RemoteError, RocTimeout
+    from pytest_robofixtures.roc.protocol import MDPW, READY, REPLY, REQUEST
+
+    ctx = zmq.Context.instance()
+    rep = ctx.socket(zmq.REP)
+    rep.linger = 0
+    rep.rcvtimeo = 5000
+    endpoint = f"tcp://127.0.0.1:{rep.bind_to_random_port('tcp://127.0.0.1')}"
+    w = ctx.socket(zmq.DEALER)
+    w.linger = 0
+    w.connect(endpoints.rocBroker)
+    w.send_multipart([b"", MDPW, READY, b"odd"])
+    # Replies the direct peer gives, in order, for a request with id ``rid``.
+    script = [
+        lambda rid: f'{{"jsonrpc":"2.0","id":{rid},"result":[NaN,1]}}'.encode(),  # lenient JSON
+        lambda rid: b'{"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"nope"}}',
+        lambda rid: f'{{"jsonrpc":"2.0","id":{rid + 1000},"result":"stale"}}'.encode(),
+    ]
+    errors: list[BaseException] = []
+
+    def serve_direct() -> None:
+        try:
+            for reply in script:
+                req = json.loads(rep.recv())
+                rep.send(reply(req["id"]))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    def serve_discovery() -> None:
+        try:
+            assert w.poll(5000)
+            frames = w.recv_multipart()
+            assert frames[2] == REQUEST
+            req = json.loads(frames[5])
+            assert req["method"] == DIRECT_METHOD
+            body = {"jsonrpc": "2.0", "id": req["id"],
+                    "result": {"endpoint": endpoint, "objectId": "odd", "instance": "i",
+                               "protocol": DIRECT_PROTOCOL}}
+            w.send_multipart([b"", MDPW, REPLY, frames[3], b"", json.dumps(body).encode()])
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=serve_direct), threading.Thread(target=serve_discovery)]
+    for th in threads:
+        th.start()
+    c = RocClient(endpoints, timeout=5.0)
+    try:
+        c.wait_for_object("odd", 5)
+        t = transport_of(c)
+        got = c.call("odd", "f", [])
+        assert math.isnan(got[0]) and got[1] == 1
+        assert t.direct_route("odd") == endpoint and t.direct_calls == 1
+        with pytest.raises(RemoteError, match="nope"):
+            c.call("odd", "f", [])
+        assert t.direct_calls == 2 and t.stale == 0
+        started = time.monotonic()
+        with pytest.raises(RocTimeout, match="not for this call"):
+            c.call("odd", "f", [])
+        assert time.monotonic() - started < 4  # a REQ gets one reply: no wait for the timeout
+        assert t.stale == 1 and t.timeouts == 1
+        assert t.direct_route("odd") is None  # dropped: a late reply cannot meet a later call
+    finally:
+        c.close()
+        for th in threads:
+            th.join(5)
+        w.close(0)
+        rep.close(0)
+    assert not errors

@@ -31,7 +31,10 @@ class RemoteMethod:
         self.signature = signature
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._proxy._invoke(self.__name__, make_params(args, kwargs))
+        proxy = self._proxy  # RocProxy._invoke and make_params, inlined (the hot path)
+        return proxy._client.call(proxy._object_id, self.__name__,
+                                  make_params(args, kwargs) if kwargs else list(args),
+                                  proxy._timeout)
 
     def __repr__(self) -> str:
         return f"<remote method {self._proxy._object_id}.{self.__name__}{self.signature or '()'}>"

@@ -23,6 +23,7 @@ import threading
 import time
 from typing import Any
 
+import orjson
 import zmq
 from zmq.utils.monitor import parse_monitor_message
 
@@ -34,10 +35,12 @@ from ..protocol import (
     MDPC,
     MMI_PREFIX,
     OBJECT_NOT_FOUND,
+    ORJSON_OPTIONS,
     REQUEST_EXPIRED,
     RocTimeout,
     dumps,
     error_response,
+    json_default,
     loads,
 )
 
@@ -46,8 +49,16 @@ _NO_DIRECT_TTL = 5.0  # seconds: how long an object that offered no direct path 
 _UNREACHABLE_TTL = 60.0  # seconds: ... and one whose endpoint could not be reached (NAT, firewall)
 _RECHECK_AFTER = 0.02  # seconds: a direct route idle this long checks its connection first
 _CONNECT_WAIT = 1.0  # seconds: how long a new direct connection may take to handshake
+_SLICE_MS = int(_SLICE * 1000)
 _LOST = zmq.EVENT_DISCONNECTED | zmq.EVENT_CLOSED | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
 _MONITORED = _LOST | zmq.EVENT_HANDSHAKE_SUCCEEDED
+_send = zmq.backend.Socket.send  # the Cython send itself: pyzmq's wrapper only adds DRAFT args
+_NOBLOCK = zmq.NOBLOCK
+_RCVTIMEO = zmq.RCVTIMEO
+_monotonic = time.monotonic
+_orjson_loads = orjson.loads
+_orjson_dumps = orjson.dumps
+_JSONDecodeError = orjson.JSONDecodeError
 
 
 class _Route:
@@ -67,10 +78,11 @@ class _Route:
 
     def check(self) -> bool:
         """Drain monitor events; False once the connection is lost."""
-        while self.alive:
+        monitor = self.monitor
+        while self.alive and int(monitor.get(zmq.EVENTS)) & zmq.POLLIN:
             try:
-                frames = self.monitor.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
+                frames = monitor.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:  # pragma: no cover - EVENTS said there was one
                 break
             if parse_monitor_message(frames)["event"] & _LOST:
                 self.alive = False
@@ -91,7 +103,9 @@ class ZmqRocTransport:
 
     One request is in flight at a time (a lock serialises threads). On a broker-path timeout the
     socket is closed and replaced, so a late reply can never be mistaken for a later call's;
-    replies whose JSON-RPC id does not match are discarded as stale. ``retries`` re-sends the
+    replies whose JSON-RPC id does not match are discarded as stale. On the direct path (a REQ
+    socket, one reply per request) a stale or malformed reply ends the call at once with
+    :class:`RocTimeout` and drops the route; the request is not re-sent. ``retries`` re-sends the
     same request (same id) on a fresh broker socket that many times before raising
     :class:`RocTimeout`; each attempt gets the full timeout. The default (0) never re-sends.
 
@@ -252,41 +266,76 @@ class ZmqRocTransport:
                     timeout: float) -> dict[str, Any] | None:
         """The reply through the direct route, or None if nothing could be sent."""
         sock = route.sock
-        now = time.monotonic()  # socket waits: real time
+        now = _monotonic()  # socket waits: real time
         # Did the connection drop since the last call? Asking the monitor costs a system call,
         # so only after a pause: back-to-back calls rely on ZMQ_IMMEDIATE refusing the send.
         if now - route.last_used > _RECHECK_AFTER and not route.check():
             self._drop(object_id)
             return None
         try:
-            sock.send(body, zmq.NOBLOCK)
+            _send(sock, body, _NOBLOCK)
         except zmq.Again:  # no live connection: the request was not sent
             self._drop(object_id)
             return None
         self.direct_calls += 1
-        deadline = now + timeout
+        # The common case: one blocking recv (its timeout is set once per route) and a reply
+        # with our id. Anything else (a slice without a reply, an odd reply) takes the loop.
+        ms = _SLICE_MS if timeout >= _SLICE else max(1, int(timeout * 1000))
+        if ms != route.rcvtimeo:
+            sock.set(_RCVTIMEO, ms)
+            route.rcvtimeo = ms
+        try:
+            frame = sock.recv()
+        except zmq.Again:
+            pass
+        else:
+            try:
+                reply = _orjson_loads(frame)
+            except _JSONDecodeError:
+                reply = None
+            if type(reply) is dict and reply.get("id") == rid:
+                route.last_used = _monotonic()
+                return reply
+            return self._direct_reply(object_id, route, frame, rid, method)
+        return self._await_direct(object_id, route, rid, method, now + timeout, timeout)
+
+    def _direct_reply(self, object_id: str, route: _Route, frame: bytes, rid: Any,
+                      method: Any) -> dict[str, Any]:
+        """Lenient JSON or an error without id; a stale or malformed reply ends the call."""
+        reply = self._parse(frame, rid)
+        if reply is not None:
+            route.last_used = _monotonic()
+            return reply
+        # A REQ socket gets one reply per request: after a wrong one, nothing else can come.
+        self.timeouts += 1
+        self._drop(object_id)
+        raise RocTimeout(f"ROC call {object_id}.{method} got no valid reply: the reply on the "
+                         f"direct path {route.endpoint} was malformed or not for this call")
+
+    def _await_direct(self, object_id: str, route: _Route, rid: Any, method: Any,
+                      deadline: float, timeout: float) -> dict[str, Any]:
+        """Keep waiting for the reply after a slice without one."""
+        sock = route.sock
         while True:
-            remaining = deadline - time.monotonic()
+            if not route.check():
+                self._drop(object_id)
+                return error_response(
+                    rid, OBJECT_NOT_FOUND,
+                    f"ROC object {object_id!r}: the server serving this call went away "
+                    f"(direct connection to {route.endpoint} lost)",
+                    {"type": "RocObjectNotFound", "objectId": object_id})
+            remaining = deadline - _monotonic()
             if remaining <= 0:
                 break
             ms = max(1, int(min(remaining, _SLICE) * 1000))
             if ms != route.rcvtimeo:
-                sock.rcvtimeo = route.rcvtimeo = ms
+                sock.set(_RCVTIMEO, ms)
+                route.rcvtimeo = ms
             try:
                 frame = sock.recv()
             except zmq.Again:
-                if not route.check():
-                    self._drop(object_id)
-                    return error_response(
-                        rid, OBJECT_NOT_FOUND,
-                        f"ROC object {object_id!r}: the server serving this call went away "
-                        f"(direct connection to {route.endpoint} lost)",
-                        {"type": "RocObjectNotFound", "objectId": object_id})
                 continue
-            reply = self._parse(frame, rid)
-            if reply is not None:
-                route.last_used = time.monotonic()
-                return reply
+            return self._direct_reply(object_id, route, frame, rid, method)
         self.timeouts += 1
         self._drop(object_id)  # a late reply must not meet a later call
         raise RocTimeout(f"ROC call {object_id}.{method} got no reply within {timeout:g} s "
@@ -303,7 +352,10 @@ class ZmqRocTransport:
             with self._lock:
                 return self._via_broker(object_id, service, str(params[0]).encode(), rid, True,
                                         method, timeout)
-        body = dumps(message)
+        try:  # protocol.dumps minus a call: orjson first, the rest on TypeError
+            body = _orjson_dumps(message, default=json_default, option=ORJSON_OPTIONS)
+        except TypeError:
+            body = dumps(message)
         with self._lock:
             if self.direct:
                 route = self._routes.get(object_id)
