@@ -255,7 +255,7 @@ class Mode(ABC):
 
     def scrubber(self, options: RecordingOptions) -> Scrubber:
         """The default scrubber plus the user's additions and the run's known secrets."""
-        from .sim.sandbox import RAPYUTA_PROJECT, RAPYUTA_TOKEN, REROBOTS_TOKEN
+        from .sim.tokens import RAPYUTA_PROJECT, RAPYUTA_TOKEN, REROBOTS_TOKEN
 
         secrets = [os.environ.get(name, "") for name in CREDENTIAL_VARS]
         # The sandbox's and replay's tokens are not secret, but scrubbing them the same way

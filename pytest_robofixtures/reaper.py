@@ -50,7 +50,7 @@ class EntryClients:
         from .rapyuta import Client
 
         if self.entry.sandbox:
-            from .sim.sandbox import RAPYUTA_PROJECT, RAPYUTA_TOKEN
+            from .sim.tokens import RAPYUTA_PROJECT, RAPYUTA_TOKEN
 
             token, project = RAPYUTA_TOKEN, RAPYUTA_PROJECT
         else:
@@ -63,7 +63,7 @@ class EntryClients:
         from .rerobots import APIClient
 
         if self.entry.sandbox:
-            from .sim.sandbox import REROBOTS_TOKEN
+            from .sim.tokens import REROBOTS_TOKEN
 
             token = REROBOTS_TOKEN
         else:

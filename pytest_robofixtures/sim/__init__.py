@@ -9,10 +9,32 @@ described in :mod:`pytest_robofixtures.sim._wsgi`; ``robofixtures sim`` is :mod:
 
 from __future__ import annotations
 
-from ._wsgi import FaultRule, SimApp, SimServer
-from .sandbox import RAPYUTA_PROJECT, RAPYUTA_TOKEN, REROBOTS_TOKEN, Sandbox, parse_fault_rules
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .tokens import RAPYUTA_PROJECT, RAPYUTA_TOKEN, REROBOTS_TOKEN
+
+if TYPE_CHECKING:  # the real imports happen lazily in __getattr__ (werkzeug, paramiko...)
+    from ._wsgi import FaultRule, SimApp, SimServer
+    from .sandbox import Sandbox, parse_fault_rules
+
+_WHERE = {"FaultRule": "._wsgi", "SimApp": "._wsgi", "SimServer": "._wsgi",
+          "Sandbox": ".sandbox", "parse_fault_rules": ".sandbox"}
 
 __all__ = [
     "RAPYUTA_PROJECT", "RAPYUTA_TOKEN", "REROBOTS_TOKEN", "FaultRule", "Sandbox", "SimApp",
     "SimServer", "parse_fault_rules",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # next time without __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ._wsgi import FaultRule, SimServer
+from .tokens import RAPYUTA_PROJECT, RAPYUTA_TOKEN, REROBOTS_TOKEN
 
 #: Values of a fault rule's ``service`` key (``"*"``: every HTTP service).
 SERVICES = ("rapyuta", "rerobots")
@@ -42,11 +43,6 @@ def parse_fault_rules(rules: Any) -> list[tuple[tuple[str, ...], FaultRule]]:
             raise ValueError(f"fault rule {index}: {exc}") from None
         out.append((SERVICES if service == "*" else (service,), rule))
     return out
-
-#: The sandbox's credentials. They open nothing but a local sandbox, so they are not secrets.
-RAPYUTA_TOKEN = "sim-token"
-RAPYUTA_PROJECT = "sim-project"
-REROBOTS_TOKEN = "sim-rerobots-token"
 
 
 class Sandbox:
