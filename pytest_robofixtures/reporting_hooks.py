@@ -348,6 +348,11 @@ def _is_infra(exc: BaseException) -> bool:
 
 
 def _relative(path: Path, root: Path) -> str:
+    if path.is_absolute() and root.is_absolute():
+        try:  # the usual case, without a filesystem walk: the path is under the rootdir
+            return str(path.relative_to(root))
+        except ValueError:
+            pass
     try:
         return str(path.resolve().relative_to(_resolved(root)))
     except ValueError:

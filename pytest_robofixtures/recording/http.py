@@ -81,7 +81,7 @@ class HttpMatcher:
                 parts.path or "/",
                 # rec-workflow hook: the Normalizer drops query parameters the config ignores.
                 tuple(sorted(self.normalizer.query(
-                    parse_qsl(parts.query, keep_blank_values=True)))),
+                    parse_qsl(parts.query, keep_blank_values=True)))) if parts.query else (),
             )
             if len(self._url_keys) >= 100_000:  # a client making up URLs: stay bounded
                 self._url_keys.clear()

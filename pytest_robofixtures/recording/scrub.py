@@ -281,6 +281,8 @@ class Scrubber:
         """Scrub a URL: token-like query parameters and literal secrets."""
         if not self.enabled:
             return uri
+        if "?" not in uri:  # nothing to parse: only literal secrets and patterns apply
+            return self.text(uri)
         parts = urlsplit(uri)
         if parts.query:
             pairs = self.query(parse_qsl(parts.query, keep_blank_values=True))
