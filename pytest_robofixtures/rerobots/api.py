@@ -429,6 +429,26 @@ class APIClient:
             )
         raise self._fail(Error, res, msg if msg is not None else payload, payload)
 
+    def get_instance_sshkey(self, instance_id: str) -> str:
+        """The private key the server generated for an instance (``GET /instance/{id}/sshkey``).
+
+        Not in the Python client 0.11.0 (the service's Rust client uses it): how an instance
+        this client did not create itself, e.g. one adopted after a lost reply, gets its key.
+        """
+        res = self._request("GET", f"/instance/{instance_id}/sshkey")
+        payload = _body(res)
+        if res.ok and isinstance(payload, dict) and isinstance(payload.get("key"), str):
+            return str(payload["key"])
+        if not isinstance(payload, dict):
+            raise self._raw_error(res)
+        msg = payload.get("error_message")
+        if msg == WRONG_TOKEN:
+            raise self._fail(
+                WrongAuthToken, res,
+                f"{WRONG_TOKEN} (check {TOKEN_ENV} or the api_token argument)", payload,
+            )
+        raise self._fail(Error, res, msg if msg is not None else payload, payload)
+
     def find_instances(
         self,
         wdeployment_id: str | None = None,

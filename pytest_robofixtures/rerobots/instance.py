@@ -515,7 +515,9 @@ class Instance:
     def start_sshclient(self, private_key: str | None = None) -> SSHSession:
         """Open the SSH session (the instance must be READY); return it.
 
-        ``private_key`` is needed only when this object did not create the instance itself.
+        ``private_key`` is needed only when this object did not create the instance itself and
+        the server does not hand out the generated key (``GET /instance/{id}/sshkey``, tried
+        first: how an instance adopted after a lost reply gets its key).
         """
         status = self.get_status()
         if status == INIT_FAIL:
@@ -533,6 +535,15 @@ class Instance:
                 "(fwd.ipv4, fwd.port, hostkeys); cannot open ssh"
             )
         self.stop_sshclient()
+        if private_key is None and self.__sshkey is None:
+            try:
+                self.__sshkey = self.apic.get_instance_sshkey(self._id)
+            except Error as exc:
+                raise SSHError(
+                    f"instance {self._id} has no private key here: it was not created by this "
+                    f"object and the server gives none ({exc}); pass "
+                    "start_sshclient(private_key=...) with the key of the public key you sent"
+                ) from exc
         key = private_key if private_key is not None else self.__sshkey
         try:
             session = self._ssh_factory(

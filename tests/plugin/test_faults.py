@@ -278,3 +278,29 @@ def test_a_faulted_create_makes_one_network_and_leaves_nothing(
     assert len(answered) + int(commits) == 1, creates
     assert nothing_live(live_sandbox), live_resources(live_sandbox)
     assert pending(project.path / ".robofixtures") == []
+
+
+def test_a_lost_reply_on_a_rerobots_create_is_adopted_and_usable_over_ssh(
+    project: pytest.Pytester, live_sandbox: dict[str, Any]
+) -> None:
+    # The instance is made but its reply (and with it the generated private key) never
+    # arrives: the plugin finds it on the deployment it asked, fetches its key, and the test
+    # uses it as if nothing had happened. Exactly one instance; nothing left afterwards.
+    _fault(live_sandbox, "rerobots", {"kind": "lost_reply", "method": "POST",
+                                      "path": "^/new/", "count": 1})
+    project.makepyfile(test_ws="""
+        import pytest
+
+        @pytest.mark.rerobots_instance(workspace_types=["null"])
+        def test_ws(rerobots_instance):
+            assert rerobots_instance.ssh.exec("echo adopted").check().stdout_text == "adopted\\n"
+    """)
+    result = project.runpytest(*live_args(live_sandbox))
+    result.assert_outcomes(passed=1)
+    base = live_sandbox["rerobots"]["base_uri"]
+    seen = requests.get(f"{base}/_admin/requests", timeout=5).json()["requests"]
+    creates = [r for r in seen if r["method"] == "POST" and r["path"].startswith("/new/")]
+    assert [r["fault"] for r in creates] == ["lost_reply"], creates  # never sent again
+    assert any(r["path"].endswith("/sshkey") for r in seen)
+    assert nothing_live(live_sandbox), live_resources(live_sandbox)
+    assert pending(project.path / ".robofixtures") == []

@@ -252,8 +252,9 @@ def test_attach_by_id(ready):
     same = Instance(instance_id=ready.id, apic=ready.apic)
     assert same.status == READY and same.wdeployment_id == ready.wdeployment_id
     assert not same.has_private_key
-    with pytest.raises(SSHError, match="no private key"):
-        same.ssh.exec("true")
+    # (how an instance adopted after a lost reply is used) the server hands out its key
+    assert same.ssh.exec("echo attached").stdout == b"attached\n"
+    assert same.has_private_key
     with pytest.raises(ValueError, match="belongs to workspace deployment"):
         Instance(instance_id=ready.id, wdeployment_id=MISTY, apic=ready.apic)
     with pytest.raises(ValueError, match="has workspace type 'null'"):
@@ -377,3 +378,16 @@ def test_context_manager_terminates_even_during_init(apic):
     assert inst.get_status() in ("TERMINATING", "TERMINATED")
     assert inst.wait_until_terminated(timeout=30) == "TERMINATED"
     assert apic.get_instances() == []
+
+
+def test_an_instance_made_with_your_own_key_needs_that_key_when_attached(sandbox, apic, keypair):
+    private, public = keypair("rsa")
+    made = apic.request_instance("null", sshkey=public)
+    assert "sshkey" not in made  # nothing generated: the key pair is yours
+    attached = Instance(instance_id=made["id"], apic=apic)
+    attached.wait_until_ready(timeout=30)
+    with pytest.raises(SSHError, match="no private key here.*private_key="):
+        attached.ssh.exec("true")
+    assert attached.start_sshclient(private_key=private) is not None
+    assert attached.ssh.exec("echo mine").stdout == b"mine\n"
+    attached.terminate(wait=True, timeout=30)
