@@ -622,12 +622,17 @@ class _Swap:
     @classmethod
     def of(cls, patcher: Any) -> Any:
         """A swap doing what ``patcher`` does, or ``patcher`` itself when it does more."""
-        plain = (isinstance(patcher, mock._patch)
-                 and patcher.new is not mock.DEFAULT and not patcher.create
-                 and patcher.spec is None and patcher.spec_set is None
-                 and patcher.autospec is None and patcher.new_callable is None
-                 and not patcher.kwargs and not patcher.additional_patchers)
-        return cls(patcher.getter, patcher.attribute, patcher.new) if plain else patcher
+        # mock's _patch is private: read it defensively, and let mock apply anything unusual.
+        fields = {name: getattr(patcher, name, mock.DEFAULT) for name in (
+            "getter", "attribute", "new", "create", "spec", "spec_set", "autospec",
+            "new_callable", "kwargs", "additional_patchers")}
+        plain = (isinstance(patcher, getattr(mock, "_patch", ()))
+                 and callable(fields["getter"]) and isinstance(fields["attribute"], str)
+                 and fields["new"] is not mock.DEFAULT and fields["create"] is False
+                 and fields["spec"] is None and fields["spec_set"] is None
+                 and fields["autospec"] is None and fields["new_callable"] is None
+                 and fields["kwargs"] == {} and fields["additional_patchers"] == [])
+        return cls(fields["getter"], fields["attribute"], fields["new"]) if plain else patcher
 
     def __enter__(self) -> None:
         target = self.getter()
