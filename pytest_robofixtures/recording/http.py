@@ -594,10 +594,13 @@ def _adapter_send(adapter: HTTPAdapter, request: requests.PreparedRequest, *args
 
     Building a urllib3 connection and response around a recorded body was most of a replayed
     request's cost; the answer is the same. What the full path must handle (see
-    :meth:`BundleCassette.direct_response`), recording, and ``ignore`` rules go the usual way.
+    :meth:`BundleCassette.direct_response`), recording, and requests an ``ignore`` rule lets
+    through to the network go the usual way.
     """
-    if _answered_here():
-        response = _active[-1].direct_response(request, adapter)
+    top = _active[-1] if _active else None
+    if top is not None and top.mode == "replay" and (
+            top.ignore is None or not top.ignore(request.method or "GET", request.url or "")):
+        response = top.direct_response(request, adapter)
         if response is not None:
             return response
     return _real_adapter_send(adapter, request, *args, **kwargs)
