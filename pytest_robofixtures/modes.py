@@ -238,7 +238,7 @@ class Mode(ABC):
         self.worker = worker
         # id(test's config) -> (that config, merged): most tests share one config object
         self._merged: dict[int, tuple[RecordingConfig, RecordingConfig]] = {}
-        self._scrubbers: dict[tuple[RecordingConfig, tuple[str, ...]], Scrubber] = {}
+        self._scrubbers: dict[tuple[int, tuple[str, ...]], tuple[RecordingConfig, Scrubber]] = {}
 
     # -- recordings ----------------------------------------------------------------------------
     def config(self, options: RecordingOptions) -> RecordingConfig:
@@ -262,13 +262,15 @@ class Mode(ABC):
         # keeps recordings identical whichever mode made them, and replay matching symmetric.
         secrets += [RAPYUTA_TOKEN, RAPYUTA_PROJECT, REROBOTS_TOKEN, REPLAY_TOKEN]
         config = self.config(options)
-        key = (config, tuple(s for s in secrets if s))
-        prototype = self._scrubbers.get(key)
-        if prototype is None:
+        known = tuple(s for s in secrets if s)
+        # by identity: a config may hold hooks that cannot be hashed
+        cached = self._scrubbers.get((id(config), known))
+        if cached is None or cached[0] is not config:
             if len(self._scrubbers) >= 64:
                 self._scrubbers.clear()
-            prototype = self._scrubbers[key] = config.scrubber(secrets=key[1])
-        return prototype.copy()  # each scope learns its own secrets
+            cached = self._scrubbers[(id(config), known)] = (config,
+                                                             config.scrubber(secrets=known))
+        return cached[1].copy()  # each scope learns its own secrets
 
     def rerecord_command(self, nodeid: str) -> str:
         """How to record ``nodeid`` again (shown in replay errors)."""

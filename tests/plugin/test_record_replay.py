@@ -161,3 +161,36 @@ def test_corrupt_recording_gives_a_clear_error(project: pytest.Pytester, damage:
     result = project.runpytest(*REPLAY)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*RecordingCorrupt*", f"*{path.name}*"])
+
+
+def test_a_robo_config_holding_unhashable_hooks_records_and_replays(
+    project: pytest.Pytester,
+) -> None:
+    # Configs and their scrubbers are reused across tests by identity, never by hash.
+    project.makeconftest("""
+        import dataclasses, pytest
+
+        @dataclasses.dataclass
+        class DropNothing:  # eq=True and no frozen: instances cannot be hashed
+            seen: int = 0
+            def __call__(self, transport, entry):
+                self.seen += 1
+                return entry
+
+        HOOK = DropNothing()
+
+        @pytest.fixture
+        def robo_config():
+            return {"scrub_hooks": [HOOK]}
+    """)
+    project.makepyfile(test_hook="""
+        import pytest
+
+        @pytest.mark.parametrize("n", [1, 2])
+        @pytest.mark.routed_network(ros_distro="melodic")
+        def test_net(routed_network, n):
+            assert routed_network.guid
+    """)
+    project.runpytest(*SIM).assert_outcomes(passed=2)
+    assert len(recordings(project.path)) == 2
+    project.runpytest(*REPLAY).assert_outcomes(passed=2)
