@@ -31,9 +31,9 @@ def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value  # next time without __getattr__
-    return value
+    # Not cached in this module: whoever unloads and re-imports the submodules (pytester's
+    # in-process runs do) then gets the classes the fresh submodules use, not stale ones.
+    return getattr(importlib.import_module(module, __name__), name)
 
 
 def __dir__() -> list[str]:
