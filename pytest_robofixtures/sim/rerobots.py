@@ -696,20 +696,26 @@ class RerobotsSim(SimApp):
         eurl = body.get("eurl")
         if eurl is not None and not isinstance(eurl, str):
             return _error("eurl must be a string", 400)
-        # Key material first, outside the lock (RSA generation takes a moment).
+        reserve = bool(body.get("reserve"))
+        # A request that will be refused is answered before any key is made: an RSA key costs
+        # tens of milliseconds of CPU, and clients ask deployment after deployment while busy.
+        with self.lock:
+            self._tick()
+            refused = self._refusal(target, reserve)
+        if refused is not None:
+            return refused
+        # Key material outside the lock (RSA generation takes a moment); the checks below are
+        # made again, as another request may have taken the deployment meanwhile.
         private_key: str | None = None
         if public is None:
             private_key, public = generate_rsa_key()
-        reserve = bool(body.get("reserve"))
         with self.lock:
             self._tick()
-            candidates = self._candidates(target)
-            if not candidates:
-                return _error("no workspace deployment or type matches " + target, 404)
-            allowed = [d for d in candidates if self._may_instantiate(d)]
-            if not allowed:
-                return _error("not permitted to instantiate " + target + " (access rules)", 403)
-            free = [d for d in allowed if not d.busy]
+            refused = self._refusal(target, reserve)
+            if refused is not None:
+                return refused
+            free = [d for d in self._candidates(target)
+                    if self._may_instantiate(d) and not d.busy]
             host_key = self._host_key()
             if not free and reserve:
                 rid = self._uuid()
@@ -732,6 +738,18 @@ class RerobotsSim(SimApp):
         if private_key is not None:
             payload["sshkey"] = private_key
         return json_response(payload)
+
+    def _refusal(self, target: str, reserve: bool) -> Response | None:
+        """The answer of a ``POST /new`` that cannot start or reserve anything now (lock held)."""
+        candidates = self._candidates(target)
+        if not candidates:
+            return _error("no workspace deployment or type matches " + target, 404)
+        allowed = [d for d in candidates if self._may_instantiate(d)]
+        if not allowed:
+            return _error("not permitted to instantiate " + target + " (access rules)", 403)
+        if not reserve and all(d.busy for d in allowed):
+            return json_response({"result_message": BUSY_DEPLOYMENTS}, 503)
+        return None
 
     def _terminate(self, request: Request, iid: str) -> Response:
         with self.lock:
