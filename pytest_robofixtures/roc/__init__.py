@@ -17,8 +17,9 @@ Every public name is re-exported here lazily, so ``import pytest_robofixtures.ro
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..common.lazy import lazy_exports
 
 if TYPE_CHECKING:  # the real imports happen lazily in __getattr__
     from .client import (
@@ -63,21 +64,21 @@ if TYPE_CHECKING:  # the real imports happen lazily in __getattr__
 
 _WHERE = {
     # shared wire
-    "Endpoints": "endpoints", "find_free_base_port": "endpoints",
-    "RemoteAttributeError": "protocol", "RemoteError": "protocol", "RemoteTypeError": "protocol",
-    "RocError": "protocol", "RocObjectNotFound": "protocol", "RocRequestExpired": "protocol",
-    "RocTimeout": "protocol",
-    "log_subscriptions": "topics", "subscriptions_for": "topics",
+    "Endpoints": ".endpoints", "find_free_base_port": ".endpoints",
+    "RemoteAttributeError": ".protocol", "RemoteError": ".protocol", "RemoteTypeError": ".protocol",
+    "RocError": ".protocol", "RocObjectNotFound": ".protocol", "RocRequestExpired": ".protocol",
+    "RocTimeout": ".protocol",
+    "log_subscriptions": ".topics", "subscriptions_for": ".topics",
     # client side
-    "RemoteMethod": "client", "RocClient": "client", "RocProxy": "client",
-    "StatusTree": "client", "SubscriberFeed": "client", "ZmqRocTransport": "client",
-    "log_feed": "client", "logRecordIterator": "client", "status_feed": "client",
-    "statusUpdateIterator": "client", "to_log_record": "client", "wait_for_status": "client",
+    "RemoteMethod": ".client", "RocClient": ".client", "RocProxy": ".client",
+    "StatusTree": ".client", "SubscriberFeed": ".client", "ZmqRocTransport": ".client",
+    "log_feed": ".client", "logRecordIterator": ".client", "status_feed": ".client",
+    "statusUpdateIterator": ".client", "to_log_record": ".client", "wait_for_status": ".client",
     # server side
-    "LogDump": "server", "ObjectDispatcher": "server", "Publisher": "server",
-    "RocBroker": "server", "RocLogger": "server", "RocServer": "server",
-    "RocStatusUpdater": "server", "dump_logs": "server", "initRocLogging": "server",
-    "runSimpleServer": "server", "run_simple_server": "server", "start_broker": "server",
+    "LogDump": ".server", "ObjectDispatcher": ".server", "Publisher": ".server",
+    "RocBroker": ".server", "RocLogger": ".server", "RocServer": ".server",
+    "RocStatusUpdater": ".server", "dump_logs": ".server", "initRocLogging": ".server",
+    "runSimpleServer": ".server", "run_simple_server": ".server", "start_broker": ".server",
 }
 
 __all__ = [
@@ -119,14 +120,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    # Not cached in this module: whoever unloads and re-imports the submodules (pytester's
-    # in-process runs do) then gets the classes the fresh submodules use, not stale ones.
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_WHERE])
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

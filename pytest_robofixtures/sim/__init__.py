@@ -9,9 +9,9 @@ described in :mod:`pytest_robofixtures.sim._wsgi`; ``robofixtures sim`` is :mod:
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ..common.lazy import lazy_exports
 from .tokens import RAPYUTA_PROJECT, RAPYUTA_TOKEN, REROBOTS_TOKEN
 
 if TYPE_CHECKING:  # the real imports happen lazily in __getattr__ (werkzeug, paramiko...)
@@ -27,14 +27,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    # Not cached in this module: whoever unloads and re-imports the submodules (pytester's
-    # in-process runs do) then gets the classes the fresh submodules use, not stale ones.
-    return getattr(importlib.import_module(module, __name__), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_WHERE])
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)
