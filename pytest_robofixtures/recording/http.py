@@ -609,9 +609,10 @@ def _adapter_send(adapter: HTTPAdapter, request: requests.PreparedRequest, *args
 class _Swap:
     """One attribute replaced while cassettes are active, as ``mock.patch.object`` would.
 
-    Only for a plain replacement value, without mock's per-use checks (patches are applied
-    twice per recorded test). Restores the original when the attribute was the target's own,
-    else removes the override (so a class goes back to inheriting it), as ``mock.patch`` does.
+    Only for a plain replacement value, without mock's per-use checks (the patches are applied
+    and removed around every recorded test). Restores the original when the attribute was the
+    target's own, else removes the override (so a class goes back to inheriting it), as
+    ``mock.patch`` does.
     """
 
     __slots__ = ("attribute", "getter", "new", "_saved")
