@@ -143,6 +143,30 @@ def test_never_runs():
     assert pending(project.path / ".robofixtures") == []
 
 
+def test_ctrl_c_during_teardown_against_a_standalone_sandbox_leaves_its_admin_view_empty(
+    project: pytest.Pytester, live_sandbox: dict[str, Any]
+) -> None:
+    # As above, but the sandbox outlives the run, so its own admin view proves nothing is left.
+    _fault(live_sandbox, "rapyuta", {"kind": "delay", "seconds": 1.5, "method": "DELETE",
+                                     "path": "^/routednetwork/", "count": 1})
+    body = "import os, signal, threading; signal.signal(signal.SIGINT, " \
+           "signal.default_int_handler); threading.Timer(0.8, os.kill, (os.getpid(), " \
+           "signal.SIGINT)).start()"
+    project.makepyfile(test_int=NETWORK_AND_DEPLOYMENT.format(body=body))
+    result = project.runpytest_subprocess(*live_args(live_sandbox), "-s")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["*interrupted during teardown*"])
+    time.sleep(1.6)  # let the held DELETE finish on the server too
+    base = live_sandbox["rapyuta"]["catalog_host"]
+    seen = requests.get(f"{base}/_admin/requests", timeout=5).json()["requests"]
+    deletes = [r for r in seen if r["method"] == "DELETE" and "/routednetwork/" in r["path"]]
+    # the held DELETE was cut short by SIGINT, and the grace period sent it once more
+    assert [r["fault"] for r in deletes] == ["delay", None], deletes
+    assert deletes[-1]["status"] == 200, deletes
+    assert nothing_live(live_sandbox), live_resources(live_sandbox)
+    assert pending(project.path / ".robofixtures") == []
+
+
 def test_a_failed_attempt_never_replaces_a_good_recording(project: pytest.Pytester) -> None:
     project.makepyfile(test_rec=NETWORK_AND_DEPLOYMENT.format(body="pass"))
     project.runpytest(*SIM).assert_outcomes(passed=1)
