@@ -97,7 +97,8 @@ def _resolve(entry: JournalEntry, registry: Registry) -> str:
         if not ident:
             return "absent"
         entry.id = ident
-        rtype.delete(clients, ident, False, 60.0)
+        # wait: "deleted" means gone (a rerobots instance TERMINATED, not TERMINATING)
+        rtype.delete(clients, ident, True, 60.0)
     except rtype.gone:
         return "deleted"  # already gone: nothing left to reap
     except MissingCredential:

@@ -23,10 +23,13 @@ def _delete(clients: Clients, ident: str, wait: bool, timeout: float) -> None:
     if instance is None:
         apic = clients.rerobots
         status = apic.get_instance_info(ident).get("status")
-        if status in ("TERMINATED", "INIT_FAIL", "TERMINATING") or not wait:
-            if status not in ("TERMINATED", "INIT_FAIL", "TERMINATING"):
+        if status in ("TERMINATED", "INIT_FAIL"):
+            return
+        if not wait:
+            if status != "TERMINATING":
                 apic.terminate_instance(ident)
             return
+        # with wait, a TERMINATING instance is waited for too: "deleted" means gone
         from ..rerobots import Instance
 
         instance = Instance(instance_id=ident, apic=apic)
